@@ -1,0 +1,1 @@
+"""The evaluation domain: plain Python, no Qt, no gRPC, no SQL."""

@@ -1,0 +1,1 @@
+"""The central evaluation server: workflow owner, storage, RPC layer and the admin tool."""

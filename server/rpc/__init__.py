@@ -1,0 +1,1 @@
+"""The gRPC edge: servicers, converters, the authorization policy and interceptor."""

@@ -1,0 +1,1 @@
+"""Persistence: SQLAlchemy 2 schema, Alembic migrations and the event store."""

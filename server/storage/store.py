@@ -1,0 +1,290 @@
+"""The event store: sessions, their events, the first answers to client operations, documents, revocations.
+
+Every acknowledged write is one database transaction: the session's new events and the operation record
+that lets a retry find its first answer commit together or not at all.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session as DbSession
+
+from bideval.domain.codec import from_jsonable, to_jsonable
+from bideval.domain.errors import Conflict, NotFound
+from bideval.domain.setup import SessionSetup
+from server.storage.database import make_engine, migrate
+from server.storage.schema import DocumentRow, EventRow, OperationRow, RevocationRow, SessionRow
+
+
+@dataclass(frozen=True, slots=True)
+class StoredEvent:
+    session_id: str
+    sequence: int
+    kind: str
+    actor_id: str
+    occurred_at: datetime
+    payload: Mapping[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class OperationRecord:
+    device_key: str
+    operation_id: str
+    client_sequence: int
+    session_id: str
+    method: str
+    request_digest: bytes
+    outcome: Mapping[str, Any]
+    client_time: datetime | None
+    received_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class StoredDocument:
+    session_id: str
+    document_id: str
+    sha256: str
+    size: int
+    path: Path
+
+
+def _utc(moment: datetime) -> datetime:
+    # SQLite hands back naive datetimes; everything we store is UTC.
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _dumps(data: Any) -> str:
+    return json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+
+
+class Store:
+    """Persistence for the evaluation server. Thread-safe: each call uses its own database session."""
+
+    def __init__(self, engine: Engine, blob_dir: Path) -> None:
+        self._engine = engine
+        self._blob_dir = blob_dir
+        blob_dir.mkdir(parents=True, exist_ok=True)
+
+    @classmethod
+    def open(cls, url: str, blob_dir: Path) -> Store:
+        engine = make_engine(url)
+        migrate(engine)
+        return cls(engine, blob_dir)
+
+    @property
+    def engine(self) -> Engine:
+        return self._engine
+
+    def close(self) -> None:
+        self._engine.dispose()
+
+    # -- sessions -------------------------------------------------------------------------------------
+
+    def import_sessions(self, setups: Sequence[tuple[SessionSetup, Mapping[str, Path]]], now: datetime) -> None:
+        """Store sessions with their documents, all or nothing.
+
+        Blobs are content-addressed and written first: a failed import leaves at most unreferenced files,
+        never a half-imported session.
+        """
+        blob_paths: list[tuple[str, str, str, int]] = []
+        for setup, files in setups:
+            for document in setup.documents:
+                source = files[document.id]
+                digest, size = self._put_blob(source)
+                if digest != document.sha256:
+                    raise Conflict(f"document {document.id} changed while importing (sha256 {digest})")
+                blob_paths.append((setup.session_id, document.id, digest, size))
+        with DbSession(self._engine) as db, db.begin():
+            for setup, _files in setups:
+                if db.get(SessionRow, setup.session_id) is not None:
+                    raise Conflict(f"session {setup.session_id} already exists; import refused")
+                db.add(
+                    SessionRow(
+                        session_id=setup.session_id,
+                        project_name=setup.project.name,
+                        lot_name=setup.project.lot_name,
+                        setup_json=_dumps(to_jsonable(setup)),
+                        created_at=now,
+                    )
+                )
+            db.flush()
+            for session_id, document_id, digest, size in blob_paths:
+                db.add(DocumentRow(session_id=session_id, document_id=document_id, sha256=digest, size=size))
+
+    def load_sessions(self) -> list[tuple[SessionSetup, datetime, list[StoredEvent]]]:
+        with DbSession(self._engine) as db:
+            rows = db.scalars(select(SessionRow).order_by(SessionRow.created_at, SessionRow.session_id)).all()
+            loaded = []
+            for row in rows:
+                setup = from_jsonable(SessionSetup, json.loads(row.setup_json))
+                loaded.append((setup, _utc(row.created_at), self.events_after(row.session_id, 0, db=db)))
+            return loaded
+
+    def events_after(
+        self, session_id: str, after_sequence: int, limit: int | None = None, db: DbSession | None = None
+    ) -> list[StoredEvent]:
+        query = (
+            select(EventRow)
+            .where(EventRow.session_id == session_id, EventRow.sequence > after_sequence)
+            .order_by(EventRow.sequence)
+        )
+        if limit is not None:
+            query = query.limit(limit)
+        if db is None:
+            with DbSession(self._engine) as own:
+                return [self._event(row) for row in own.scalars(query)]
+        return [self._event(row) for row in db.scalars(query)]
+
+    @staticmethod
+    def _event(row: EventRow) -> StoredEvent:
+        return StoredEvent(
+            session_id=row.session_id,
+            sequence=row.sequence,
+            kind=row.kind,
+            actor_id=row.actor_id,
+            occurred_at=_utc(row.occurred_at),
+            payload=json.loads(row.payload_json),
+        )
+
+    # -- writes ---------------------------------------------------------------------------------------
+
+    def commit(self, events: Sequence[StoredEvent], operation: OperationRecord | None) -> None:
+        """Append events and record the operation's first answer in one transaction.
+
+        The primary key (session_id, sequence) makes a second writer with a stale sequence fail instead of
+        interleaving; the unique constraints on operations do the same for a device's numbering.
+        """
+        try:
+            with DbSession(self._engine) as db, db.begin():
+                for event in events:
+                    db.add(
+                        EventRow(
+                            session_id=event.session_id,
+                            sequence=event.sequence,
+                            kind=event.kind,
+                            actor_id=event.actor_id,
+                            occurred_at=event.occurred_at,
+                            payload_json=_dumps(event.payload),
+                        )
+                    )
+                if operation is not None:
+                    db.add(
+                        OperationRow(
+                            device_key=operation.device_key,
+                            operation_id=operation.operation_id,
+                            client_sequence=operation.client_sequence,
+                            session_id=operation.session_id,
+                            method=operation.method,
+                            request_digest=operation.request_digest,
+                            outcome_json=_dumps(operation.outcome),
+                            client_time=operation.client_time,
+                            received_at=operation.received_at,
+                        )
+                    )
+        except IntegrityError as error:
+            raise Conflict(f"concurrent write refused: {error.orig}") from error
+
+    # -- operations -----------------------------------------------------------------------------------
+
+    def find_operation(self, device_key: str, operation_id: str) -> OperationRecord | None:
+        with DbSession(self._engine) as db:
+            row = db.scalars(
+                select(OperationRow).where(
+                    OperationRow.device_key == device_key, OperationRow.operation_id == operation_id
+                )
+            ).first()
+            if row is None:
+                return None
+            return OperationRecord(
+                device_key=row.device_key,
+                operation_id=row.operation_id,
+                client_sequence=row.client_sequence,
+                session_id=row.session_id,
+                method=row.method,
+                request_digest=row.request_digest,
+                outcome=json.loads(row.outcome_json),
+                client_time=_utc(row.client_time) if row.client_time else None,
+                received_at=_utc(row.received_at),
+            )
+
+    def last_client_sequences(self) -> dict[str, int]:
+        with DbSession(self._engine) as db:
+            rows = db.execute(
+                select(OperationRow.device_key, func.max(OperationRow.client_sequence)).group_by(
+                    OperationRow.device_key
+                )
+            ).all()
+            return {device_key: int(sequence) for device_key, sequence in rows}
+
+    def count_operations(self) -> int:
+        with DbSession(self._engine) as db:
+            return int(db.scalar(select(func.count()).select_from(OperationRow)) or 0)
+
+    # -- documents ------------------------------------------------------------------------------------
+
+    def documents(self, session_id: str) -> list[StoredDocument]:
+        with DbSession(self._engine) as db:
+            rows = db.scalars(
+                select(DocumentRow).where(DocumentRow.session_id == session_id).order_by(DocumentRow.document_id)
+            ).all()
+            return [self._document(row) for row in rows]
+
+    def document(self, session_id: str, document_id: str) -> StoredDocument:
+        with DbSession(self._engine) as db:
+            row = db.get(DocumentRow, (session_id, document_id))
+            if row is None:
+                raise NotFound(f"document {document_id} not found in session {session_id}")
+            return self._document(row)
+
+    def _document(self, row: DocumentRow) -> StoredDocument:
+        return StoredDocument(row.session_id, row.document_id, row.sha256, row.size, self._blob_path(row.sha256))
+
+    def _blob_path(self, digest: str) -> Path:
+        return self._blob_dir / digest[:2] / digest
+
+    def _put_blob(self, source: Path) -> tuple[str, int]:
+        hasher = hashlib.sha256()
+        size = 0
+        self._blob_dir.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=self._blob_dir, delete=False) as tmp, source.open("rb") as src:
+            for chunk in iter(lambda: src.read(1 << 20), b""):
+                hasher.update(chunk)
+                size += len(chunk)
+                tmp.write(chunk)
+            tmp.flush()
+            os.fsync(tmp.fileno())
+        digest = hasher.hexdigest()
+        target = self._blob_path(digest)
+        target.parent.mkdir(exist_ok=True)
+        if target.exists():
+            os.unlink(tmp.name)
+        else:
+            shutil.move(tmp.name, target)
+        return digest, size
+
+    # -- revocations ----------------------------------------------------------------------------------
+
+    def revoke(self, serial: str, reason: str, revoked_by: str, now: datetime) -> None:
+        with DbSession(self._engine) as db, db.begin():
+            if db.get(RevocationRow, serial) is None:
+                db.add(RevocationRow(serial=serial, reason=reason, revoked_by=revoked_by, revoked_at=now))
+
+    def revoked_serials(self) -> frozenset[str]:
+        with DbSession(self._engine) as db:
+            return frozenset(db.scalars(select(RevocationRow.serial)).all())
+
+    def session_ids(self) -> Iterable[str]:
+        with DbSession(self._engine) as db:
+            return list(db.scalars(select(SessionRow.session_id)).all())
