@@ -1184,6 +1184,9 @@ class FinalizeRankingRequest(_message.Message):
 
     META_FIELD_NUMBER: _builtins.int
     TIE_BREAK_ORDER_FIELD_NUMBER: _builtins.int
+    TIE_BREAK_RULE_FIELD_NUMBER: _builtins.int
+    tie_break_rule: _builtins.str
+    """tie_break_rule names the tender document's rule the order comes from."""
     @_builtins.property
     def meta(self) -> _common_pb2.CommandMeta:
         """meta makes the change safe to retry."""
@@ -1197,10 +1200,11 @@ class FinalizeRankingRequest(_message.Message):
         *,
         meta: _common_pb2.CommandMeta | None = ...,
         tie_break_order: _abc.Iterable[_builtins.str] | None = ...,
+        tie_break_rule: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["meta", b"meta"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["meta", b"meta", "tie_break_order", b"tie_break_order"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["meta", b"meta", "tie_break_order", b"tie_break_order", "tie_break_rule", b"tie_break_rule"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from bideval.v1 import common_pb2 as bideval_dot_v1_dot_common__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n$bideval/v1/supervision_service.proto\x12\nbideval.v1\x1a\x17\x62ideval/v1/common.proto\"n\n\x11SetRecusalRequest\x12%\n\x04meta\x18\x01 \x01(\x0b\x32\x17.bideval.v1.CommandMeta\x12\x11\n\texpert_id\x18\x02 \x01(\t\x12\x0f\n\x07grounds\x18\x03 \x03(\t\x12\x0e\n\x06reason\x18\x04 \x01(\t\"A\n\x12SetRecusalResponse\x12+\n\x07outcome\x18\x01 \x01(\x0b\x32\x1a.bideval.v1.CommandOutcome\"j\n\x14ReplaceMemberRequest\x12%\n\x04meta\x18\x01 \x01(\x0b\x32\x17.bideval.v1.CommandMeta\x12\x13\n\x0breplaced_id\x18\x02 \x01(\t\x12\x16\n\x0ereplacement_id\x18\x03 \x01(\t\"D\n\x15ReplaceMemberResponse\x12+\n\x07outcome\x18\x01 \x01(\x0b\x32\x1a.bideval.v1.CommandOutcome\"<\n\x13\x41pproveStartRequest\x12%\n\x04meta\x18\x01 \x01(\x0b\x32\x17.bideval.v1.CommandMeta\"C\n\x14\x41pproveStartResponse\x12+\n\x07outcome\x18\x01 \x01(\x0b\x32\x1a.bideval.v1.CommandOutcome\"~\n\x1b\x41pproveClarificationRequest\x12%\n\x04meta\x18\x01 \x01(\x0b\x32\x17.bideval.v1.CommandMeta\x12\x18\n\x10\x63larification_id\x18\x02 \x01(\t\x12\x10\n\x08\x61pproved\x18\x03 \x01(\x08\x12\x0c\n\x04note\x18\x04 \x01(\t\"K\n\x1c\x41pproveClarificationResponse\x12+\n\x07outcome\x18\x01 \x01(\x0b\x32\x1a.bideval.v1.CommandOutcome\"_\n\x16\x41pproveRollbackRequest\x12%\n\x04meta\x18\x01 \x01(\x0b\x32\x17.bideval.v1.CommandMeta\x12\x10\n\x08\x61pproved\x18\x02 \x01(\x08\x12\x0c\n\x04note\x18\x03 \x01(\t\"F\n\x17\x41pproveRollbackResponse\x12+\n\x07outcome\x18\x01 \x01(\x0b\x32\x1a.bideval.v1.CommandOutcome\"L\n\x13PauseSessionRequest\x12%\n\x04meta\x18\x01 \x01(\x0b\x32\x17.bideval.v1.CommandMeta\x12\x0e\n\x06reason\x18\x02 \x01(\t\"C\n\x14PauseSessionResponse\x12+\n\x07outcome\x18\x01 \x01(\x0b\x32\x1a.bideval.v1.CommandOutcome\"M\n\x14ResumeSessionRequest\x12%\n\x04meta\x18\x01 \x01(\x0b\x32\x17.bideval.v1.CommandMeta\x12\x0e\n\x06reason\x18\x02 \x01(\t\"D\n\x15ResumeSessionResponse\x12+\n\x07outcome\x18\x01 \x01(\x0b\x32\x1a.bideval.v1.CommandOutcome2\xfa\x04\n\x12SupervisionService\x12K\n\nSetRecusal\x12\x1d.bideval.v1.SetRecusalRequest\x1a\x1e.bideval.v1.SetRecusalResponse\x12T\n\rReplaceMember\x12 .bideval.v1.ReplaceMemberRequest\x1a!.bideval.v1.ReplaceMemberResponse\x12Q\n\x0c\x41pproveStart\x12\x1f.bideval.v1.ApproveStartRequest\x1a .bideval.v1.ApproveStartResponse\x12i\n\x14\x41pproveClarification\x12\'.bideval.v1.ApproveClarificationRequest\x1a(.bideval.v1.ApproveClarificationResponse\x12Z\n\x0f\x41pproveRollback\x12\".bideval.v1.ApproveRollbackRequest\x1a#.bideval.v1.ApproveRollbackResponse\x12Q\n\x0cPauseSession\x12\x1f.bideval.v1.PauseSessionRequest\x1a .bideval.v1.PauseSessionResponse\x12T\n\rResumeSession\x12 .bideval.v1.ResumeSessionRequest\x1a!.bideval.v1.ResumeSessionResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n$bideval/v1/supervision_service.proto\x12\nbideval.v1\x1a\x17\x62ideval/v1/common.proto\"n\n\x11SetRecusalRequest\x12%\n\x04meta\x18\x01 \x01(\x0b\x32\x17.bideval.v1.CommandMeta\x12\x11\n\texpert_id\x18\x02 \x01(\t\x12\x0f\n\x07grounds\x18\x03 \x03(\t\x12\x0e\n\x06reason\x18\x04 \x01(\t\"A\n\x12SetRecusalResponse\x12+\n\x07outcome\x18\x01 \x01(\x0b\x32\x1a.bideval.v1.CommandOutcome\"j\n\x14ReplaceMemberRequest\x12%\n\x04meta\x18\x01 \x01(\x0b\x32\x17.bideval.v1.CommandMeta\x12\x13\n\x0breplaced_id\x18\x02 \x01(\t\x12\x16\n\x0ereplacement_id\x18\x03 \x01(\t\"D\n\x15ReplaceMemberResponse\x12+\n\x07outcome\x18\x01 \x01(\x0b\x32\x1a.bideval.v1.CommandOutcome\"\\\n\x13\x41pproveStartRequest\x12%\n\x04meta\x18\x01 \x01(\x0b\x32\x17.bideval.v1.CommandMeta\x12\x10\n\x08\x61pproved\x18\x02 \x01(\x08\x12\x0c\n\x04note\x18\x03 \x01(\t\"C\n\x14\x41pproveStartResponse\x12+\n\x07outcome\x18\x01 \x01(\x0b\x32\x1a.bideval.v1.CommandOutcome\"~\n\x1b\x41pproveClarificationRequest\x12%\n\x04meta\x18\x01 \x01(\x0b\x32\x17.bideval.v1.CommandMeta\x12\x18\n\x10\x63larification_id\x18\x02 \x01(\t\x12\x10\n\x08\x61pproved\x18\x03 \x01(\x08\x12\x0c\n\x04note\x18\x04 \x01(\t\"K\n\x1c\x41pproveClarificationResponse\x12+\n\x07outcome\x18\x01 \x01(\x0b\x32\x1a.bideval.v1.CommandOutcome\"_\n\x16\x41pproveRollbackRequest\x12%\n\x04meta\x18\x01 \x01(\x0b\x32\x17.bideval.v1.CommandMeta\x12\x10\n\x08\x61pproved\x18\x02 \x01(\x08\x12\x0c\n\x04note\x18\x03 \x01(\t\"F\n\x17\x41pproveRollbackResponse\x12+\n\x07outcome\x18\x01 \x01(\x0b\x32\x1a.bideval.v1.CommandOutcome\"L\n\x13PauseSessionRequest\x12%\n\x04meta\x18\x01 \x01(\x0b\x32\x17.bideval.v1.CommandMeta\x12\x0e\n\x06reason\x18\x02 \x01(\t\"C\n\x14PauseSessionResponse\x12+\n\x07outcome\x18\x01 \x01(\x0b\x32\x1a.bideval.v1.CommandOutcome\"M\n\x14ResumeSessionRequest\x12%\n\x04meta\x18\x01 \x01(\x0b\x32\x17.bideval.v1.CommandMeta\x12\x0e\n\x06reason\x18\x02 \x01(\t\"D\n\x15ResumeSessionResponse\x12+\n\x07outcome\x18\x01 \x01(\x0b\x32\x1a.bideval.v1.CommandOutcome2\xfa\x04\n\x12SupervisionService\x12K\n\nSetRecusal\x12\x1d.bideval.v1.SetRecusalRequest\x1a\x1e.bideval.v1.SetRecusalResponse\x12T\n\rReplaceMember\x12 .bideval.v1.ReplaceMemberRequest\x1a!.bideval.v1.ReplaceMemberResponse\x12Q\n\x0c\x41pproveStart\x12\x1f.bideval.v1.ApproveStartRequest\x1a .bideval.v1.ApproveStartResponse\x12i\n\x14\x41pproveClarification\x12\'.bideval.v1.ApproveClarificationRequest\x1a(.bideval.v1.ApproveClarificationResponse\x12Z\n\x0f\x41pproveRollback\x12\".bideval.v1.ApproveRollbackRequest\x1a#.bideval.v1.ApproveRollbackResponse\x12Q\n\x0cPauseSession\x12\x1f.bideval.v1.PauseSessionRequest\x1a .bideval.v1.PauseSessionResponse\x12T\n\rResumeSession\x12 .bideval.v1.ResumeSessionRequest\x1a!.bideval.v1.ResumeSessionResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -41,25 +41,25 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_REPLACEMEMBERRESPONSE']._serialized_start=364
   _globals['_REPLACEMEMBERRESPONSE']._serialized_end=432
   _globals['_APPROVESTARTREQUEST']._serialized_start=434
-  _globals['_APPROVESTARTREQUEST']._serialized_end=494
-  _globals['_APPROVESTARTRESPONSE']._serialized_start=496
-  _globals['_APPROVESTARTRESPONSE']._serialized_end=563
-  _globals['_APPROVECLARIFICATIONREQUEST']._serialized_start=565
-  _globals['_APPROVECLARIFICATIONREQUEST']._serialized_end=691
-  _globals['_APPROVECLARIFICATIONRESPONSE']._serialized_start=693
-  _globals['_APPROVECLARIFICATIONRESPONSE']._serialized_end=768
-  _globals['_APPROVEROLLBACKREQUEST']._serialized_start=770
-  _globals['_APPROVEROLLBACKREQUEST']._serialized_end=865
-  _globals['_APPROVEROLLBACKRESPONSE']._serialized_start=867
-  _globals['_APPROVEROLLBACKRESPONSE']._serialized_end=937
-  _globals['_PAUSESESSIONREQUEST']._serialized_start=939
-  _globals['_PAUSESESSIONREQUEST']._serialized_end=1015
-  _globals['_PAUSESESSIONRESPONSE']._serialized_start=1017
-  _globals['_PAUSESESSIONRESPONSE']._serialized_end=1084
-  _globals['_RESUMESESSIONREQUEST']._serialized_start=1086
-  _globals['_RESUMESESSIONREQUEST']._serialized_end=1163
-  _globals['_RESUMESESSIONRESPONSE']._serialized_start=1165
-  _globals['_RESUMESESSIONRESPONSE']._serialized_end=1233
-  _globals['_SUPERVISIONSERVICE']._serialized_start=1236
-  _globals['_SUPERVISIONSERVICE']._serialized_end=1870
+  _globals['_APPROVESTARTREQUEST']._serialized_end=526
+  _globals['_APPROVESTARTRESPONSE']._serialized_start=528
+  _globals['_APPROVESTARTRESPONSE']._serialized_end=595
+  _globals['_APPROVECLARIFICATIONREQUEST']._serialized_start=597
+  _globals['_APPROVECLARIFICATIONREQUEST']._serialized_end=723
+  _globals['_APPROVECLARIFICATIONRESPONSE']._serialized_start=725
+  _globals['_APPROVECLARIFICATIONRESPONSE']._serialized_end=800
+  _globals['_APPROVEROLLBACKREQUEST']._serialized_start=802
+  _globals['_APPROVEROLLBACKREQUEST']._serialized_end=897
+  _globals['_APPROVEROLLBACKRESPONSE']._serialized_start=899
+  _globals['_APPROVEROLLBACKRESPONSE']._serialized_end=969
+  _globals['_PAUSESESSIONREQUEST']._serialized_start=971
+  _globals['_PAUSESESSIONREQUEST']._serialized_end=1047
+  _globals['_PAUSESESSIONRESPONSE']._serialized_start=1049
+  _globals['_PAUSESESSIONRESPONSE']._serialized_end=1116
+  _globals['_RESUMESESSIONREQUEST']._serialized_start=1118
+  _globals['_RESUMESESSIONREQUEST']._serialized_end=1195
+  _globals['_RESUMESESSIONRESPONSE']._serialized_start=1197
+  _globals['_RESUMESESSIONRESPONSE']._serialized_end=1265
+  _globals['_SUPERVISIONSERVICE']._serialized_start=1268
+  _globals['_SUPERVISIONSERVICE']._serialized_end=1902
 # @@protoc_insertion_point(module_scope)

@@ -139,11 +139,17 @@ Global___ReplaceMemberResponse: _TypeAlias = ReplaceMemberResponse  # noqa: Y015
 
 @_typing.final
 class ApproveStartRequest(_message.Message):
-    """ApproveStartRequest approves the leader's request to start."""
+    """ApproveStartRequest approves the leader's request to start, or refuses it with a note."""
 
     DESCRIPTOR: _descriptor.Descriptor
 
     META_FIELD_NUMBER: _builtins.int
+    APPROVED_FIELD_NUMBER: _builtins.int
+    NOTE_FIELD_NUMBER: _builtins.int
+    approved: _builtins.bool
+    """approved is the decision."""
+    note: _builtins.str
+    """note explains the decision; mandatory for a refusal."""
     @_builtins.property
     def meta(self) -> _common_pb2.CommandMeta:
         """meta makes the change safe to retry."""
@@ -152,10 +158,12 @@ class ApproveStartRequest(_message.Message):
         self,
         *,
         meta: _common_pb2.CommandMeta | None = ...,
+        approved: _builtins.bool = ...,
+        note: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["meta", b"meta"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["meta", b"meta"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["approved", b"approved", "meta", b"meta", "note", b"note"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

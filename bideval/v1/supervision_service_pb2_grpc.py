@@ -91,7 +91,7 @@ class SupervisionServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def ApproveStart(self, request, context):
-        """ApproveStart approves the leader's request to start. Allowed in: AWAITING_START.
+        """ApproveStart approves or refuses the leader's request to start. Allowed in: AWAITING_START.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

@@ -38,7 +38,7 @@ class SupervisionServiceStub:
     ReplaceMember: _grpc.UnaryUnaryMultiCallable[_supervision_service_pb2.ReplaceMemberRequest, _supervision_service_pb2.ReplaceMemberResponse]
     """ReplaceMember replaces a recused member by a drawn reserve; the replaced member's work becomes void. Allowed in: any."""
     ApproveStart: _grpc.UnaryUnaryMultiCallable[_supervision_service_pb2.ApproveStartRequest, _supervision_service_pb2.ApproveStartResponse]
-    """ApproveStart approves the leader's request to start. Allowed in: AWAITING_START."""
+    """ApproveStart approves or refuses the leader's request to start. Allowed in: AWAITING_START."""
     ApproveClarification: _grpc.UnaryUnaryMultiCallable[_supervision_service_pb2.ApproveClarificationRequest, _supervision_service_pb2.ApproveClarificationResponse]
     """ApproveClarification approves or rejects a clarification question before it goes out. Allowed in: PRELIMINARY_REVIEW, DETAILED_REVIEW."""
     ApproveRollback: _grpc.UnaryUnaryMultiCallable[_supervision_service_pb2.ApproveRollbackRequest, _supervision_service_pb2.ApproveRollbackResponse]
@@ -58,7 +58,7 @@ class SupervisionServiceAsyncStub(SupervisionServiceStub):
     ReplaceMember: _aio.UnaryUnaryMultiCallable[_supervision_service_pb2.ReplaceMemberRequest, _supervision_service_pb2.ReplaceMemberResponse]  # type: ignore[assignment]
     """ReplaceMember replaces a recused member by a drawn reserve; the replaced member's work becomes void. Allowed in: any."""
     ApproveStart: _aio.UnaryUnaryMultiCallable[_supervision_service_pb2.ApproveStartRequest, _supervision_service_pb2.ApproveStartResponse]  # type: ignore[assignment]
-    """ApproveStart approves the leader's request to start. Allowed in: AWAITING_START."""
+    """ApproveStart approves or refuses the leader's request to start. Allowed in: AWAITING_START."""
     ApproveClarification: _aio.UnaryUnaryMultiCallable[_supervision_service_pb2.ApproveClarificationRequest, _supervision_service_pb2.ApproveClarificationResponse]  # type: ignore[assignment]
     """ApproveClarification approves or rejects a clarification question before it goes out. Allowed in: PRELIMINARY_REVIEW, DETAILED_REVIEW."""
     ApproveRollback: _aio.UnaryUnaryMultiCallable[_supervision_service_pb2.ApproveRollbackRequest, _supervision_service_pb2.ApproveRollbackResponse]  # type: ignore[assignment]
@@ -93,7 +93,7 @@ class SupervisionServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _supervision_service_pb2.ApproveStartRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_supervision_service_pb2.ApproveStartResponse, _abc.Awaitable[_supervision_service_pb2.ApproveStartResponse]]:
-        """ApproveStart approves the leader's request to start. Allowed in: AWAITING_START."""
+        """ApproveStart approves or refuses the leader's request to start. Allowed in: AWAITING_START."""
 
     @_abc_1.abstractmethod
     def ApproveClarification(

@@ -1,0 +1,1 @@
+"""The bideval desktop client (PySide6) for experts and supervisors."""

@@ -1,0 +1,1 @@
+"""bideval-admin: PKI, credentials, session import, demo, audit."""

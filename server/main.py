@@ -1,0 +1,72 @@
+"""bideval-server: serve a data directory over gRPC with mutual TLS."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import logging.handlers
+import signal
+import sys
+import threading
+from pathlib import Path
+
+from server.application import EvaluationApp
+from server.datadir import DataDir, read_passphrase
+from server.rpc.server import TlsMaterial, create_server
+
+log = logging.getLogger("bideval.server")
+
+
+def configure_logging(log_dir: Path, verbose: bool) -> None:
+    log_dir.mkdir(parents=True, exist_ok=True)
+    formatter = logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
+    file_handler = logging.handlers.RotatingFileHandler(
+        log_dir / "server.log", maxBytes=10 << 20, backupCount=5, encoding="utf-8"
+    )
+    file_handler.setFormatter(formatter)
+    console = logging.StreamHandler(sys.stderr)
+    console.setFormatter(formatter)
+    root = logging.getLogger()
+    root.handlers[:] = [file_handler, console]
+    root.setLevel(logging.DEBUG if verbose else logging.INFO)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="bideval-server", description=__doc__)
+    parser.add_argument("--data-dir", type=Path, required=True, help="server data directory (see bideval-admin)")
+    parser.add_argument("--listen", default="127.0.0.1:50051", help="HOST:PORT; port 0 picks a free port")
+    parser.add_argument("--database-url", help="SQLAlchemy URL, e.g. postgresql+psycopg://user@host/db")
+    parser.add_argument("--passphrase-file", type=Path, help="file holding the PKI passphrase")
+    parser.add_argument("--verbose", action="store_true")
+    args = parser.parse_args(argv)
+
+    data_dir = DataDir(args.data_dir)
+    configure_logging(data_dir.logs, args.verbose)
+    if not data_dir.pki.exists():
+        parser.error(f"{args.data_dir} has no PKI; run `bideval-admin pki init --data-dir {args.data_dir}` first")
+    certificate, private_key, ca_certificate = data_dir.pki.load_server(read_passphrase(args.passphrase_file))
+    store = data_dir.open_store(args.database_url)
+    app = EvaluationApp(store)
+    server, port, health = create_server(app, args.listen, TlsMaterial(certificate, private_key, ca_certificate))
+    host = args.listen.rsplit(":", 1)[0]
+    # Tests and scripts read this line to learn the port when --listen used port 0.
+    print(f"bideval-server listening on {host}:{port}", flush=True)
+    log.info("serving %s on %s:%d", args.data_dir, host, port)
+
+    stopping = threading.Event()
+
+    def stop(signum: int, _frame: object) -> None:
+        log.info("signal %d: shutting down", signum)
+        stopping.set()
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    stopping.wait()
+    health.enter_graceful_shutdown()
+    server.stop(grace=5).wait()
+    store.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

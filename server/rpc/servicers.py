@@ -1,0 +1,243 @@
+"""Thin servicers: convert the request, call the application, convert the answer.
+
+Authorization and the mapping of domain errors to statuses happen in the interceptor (server/rpc/auth.py);
+protobuf conversions live in server/rpc/convert.py.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any, TypeVar
+
+import grpc
+from google.protobuf.message import Message
+
+from bideval import __version__
+from bideval.v1 import (
+    admin_service_pb2,
+    admin_service_pb2_grpc,
+    common_pb2,
+    diagnostics_service_pb2,
+    diagnostics_service_pb2_grpc,
+    evaluation_service_pb2,
+    evaluation_service_pb2_grpc,
+    supervision_service_pb2,
+    supervision_service_pb2_grpc,
+)
+from server.application import EvaluationApp
+from server.rpc import convert
+from server.rpc.auth import caller_of
+
+ResponseT = TypeVar("ResponseT", bound=Message)
+
+DOCUMENT_CHUNK_BYTES = 256 * 1024
+# A subscriber with nothing new still wakes this often to notice a cancelled call.
+EVENT_POLL_SECONDS = 1.0
+
+
+def _run_command(
+    app: EvaluationApp,
+    request: Any,
+    context: grpc.ServicerContext,
+    response_type: Callable[..., ResponseT],
+    to_command: Callable[[Any], object],
+) -> ResponseT:
+    method = type(request).DESCRIPTOR.full_name
+    command = to_command(request)
+    outcome = app.execute(
+        caller_of(context), convert.meta_from_proto(request.meta), method, request.SerializeToString(), command
+    )
+    return response_type(outcome=convert.outcome_to_proto(outcome))
+
+
+def _commands(table: dict[str, tuple[type[Message], Callable[[Any], object]]]) -> dict[str, Any]:
+    """Build servicer methods from a table: RPC name -> (response type, request-to-command converter)."""
+    methods: dict[str, Any] = {}
+    for name, (response_type, to_command) in table.items():
+
+        def method(
+            self: Any,
+            request: Any,
+            context: grpc.ServicerContext,
+            _response: type[Message] = response_type,
+            _to_command: Callable[[Any], object] = to_command,
+        ) -> Message:
+            return _run_command(self.app, request, context, _response, _to_command)
+
+        method.__name__ = name
+        methods[name] = method
+    return methods
+
+
+ev = evaluation_service_pb2
+sv = supervision_service_pb2
+
+
+class _EvaluationQueries(evaluation_service_pb2_grpc.EvaluationServiceServicer):
+    def __init__(self, app: EvaluationApp) -> None:
+        self.app = app
+
+    def ListMySessions(
+        self, request: ev.ListMySessionsRequest, context: grpc.ServicerContext
+    ) -> ev.ListMySessionsResponse:
+        runtimes = self.app.sessions_of(caller_of(context))
+        return ev.ListMySessionsResponse(sessions=[convert.session_summary(r) for r in runtimes])
+
+    def GetSession(self, request: ev.GetSessionRequest, context: grpc.ServicerContext) -> ev.GetSessionResponse:
+        caller = caller_of(context)
+        view = self.app.read(request.session_id, lambda runtime: convert.session_view(runtime, caller))
+        return ev.GetSessionResponse(session=view)
+
+    def GetSheets(self, request: ev.GetSheetsRequest, context: grpc.ServicerContext) -> ev.GetSheetsResponse:
+        caller = caller_of(context)
+        response: ev.GetSheetsResponse = self.app.read(
+            request.session_id, lambda runtime: convert.sheets(runtime, caller)
+        )
+        return response
+
+    def GetSummary(self, request: ev.GetSummaryRequest, context: grpc.ServicerContext) -> ev.GetSummaryResponse:
+        caller = caller_of(context)
+        summary = self.app.read(request.session_id, lambda runtime: convert.group_summary(runtime, caller))
+        return ev.GetSummaryResponse(summary=summary)
+
+    def ListDocuments(
+        self, request: ev.ListDocumentsRequest, context: grpc.ServicerContext
+    ) -> ev.ListDocumentsResponse:
+        runtime = self.app.runtime(request.session_id)
+        return ev.ListDocumentsResponse(documents=[convert.document(d) for d in runtime.setup.documents])
+
+    def DownloadDocument(
+        self, request: ev.DownloadDocumentRequest, context: grpc.ServicerContext
+    ) -> Iterator[ev.DownloadDocumentResponse]:
+        stored = self.app.store.document(request.session_id, request.document_id)
+        if request.offset > stored.size:
+            context.abort(grpc.StatusCode.OUT_OF_RANGE, f"offset {request.offset} beyond size {stored.size}")
+        with stored.path.open("rb") as blob:
+            blob.seek(request.offset)
+            offset = request.offset
+            while chunk := blob.read(DOCUMENT_CHUNK_BYTES):
+                yield ev.DownloadDocumentResponse(
+                    offset=offset, data=chunk, total_size=stored.size, sha256=stored.sha256
+                )
+                offset += len(chunk)
+
+    def SubscribeEvents(
+        self, request: ev.SubscribeEventsRequest, context: grpc.ServicerContext
+    ) -> Iterator[ev.SubscribeEventsResponse]:
+        caller = caller_of(context)
+        after = request.after_sequence
+        runtime = self.app.runtime(request.session_id)
+        if after > runtime.last_sequence:
+            context.abort(
+                grpc.StatusCode.OUT_OF_RANGE,
+                f"after_sequence {after} is beyond the session's last event {runtime.last_sequence}",
+            )
+        while context.is_active():
+            events = self.app.events_after(request.session_id, after, EVENT_POLL_SECONDS)
+            if not events:
+                continue
+            view = self.app.read(request.session_id, lambda r: convert.event_redactor(r, caller))
+            for event in events:
+                yield ev.SubscribeEventsResponse(event=view(event))
+                after = event.sequence
+
+
+EvaluationServicer = type(
+    "EvaluationServicer",
+    (_EvaluationQueries,),
+    _commands(
+        {
+            "CheckIn": (ev.CheckInResponse, convert.check_in),
+            "AcceptPledge": (ev.AcceptPledgeResponse, convert.accept_pledge),
+            "DeclareRecusal": (ev.DeclareRecusalResponse, convert.declare_recusal),
+            "CastLeaderVote": (ev.CastLeaderVoteResponse, convert.cast_leader_vote),
+            "RequestStart": (ev.RequestStartResponse, convert.request_start),
+            "RecordPreliminaryVerdict": (ev.RecordPreliminaryVerdictResponse, convert.record_preliminary_verdict),
+            "SubmitPreliminary": (ev.SubmitPreliminaryResponse, convert.submit_preliminary),
+            "RequestClarification": (ev.RequestClarificationResponse, convert.request_clarification),
+            "RecordScore": (ev.RecordScoreResponse, convert.record_score),
+            "SubmitDetailed": (ev.SubmitDetailedResponse, convert.submit_detailed),
+            "RunSummary": (ev.RunSummaryResponse, convert.run_summary),
+            "ExplainDeviation": (ev.ExplainDeviationResponse, convert.explain_deviation),
+            "RequestCorrection": (ev.RequestCorrectionResponse, convert.request_correction),
+            "RequestRollback": (ev.RequestRollbackResponse, convert.request_rollback),
+            "FinalizeRanking": (ev.FinalizeRankingResponse, convert.finalize_ranking),
+            "SignReport": (ev.SignReportResponse, convert.sign_report),
+        }
+    ),
+)
+
+
+class _SupervisionBase(supervision_service_pb2_grpc.SupervisionServiceServicer):
+    def __init__(self, app: EvaluationApp) -> None:
+        self.app = app
+
+
+SupervisionServicer = type(
+    "SupervisionServicer",
+    (_SupervisionBase,),
+    _commands(
+        {
+            "SetRecusal": (sv.SetRecusalResponse, convert.set_recusal),
+            "ReplaceMember": (sv.ReplaceMemberResponse, convert.replace_member),
+            "ApproveStart": (sv.ApproveStartResponse, convert.approve_start),
+            "ApproveClarification": (sv.ApproveClarificationResponse, convert.approve_clarification),
+            "ApproveRollback": (sv.ApproveRollbackResponse, convert.approve_rollback),
+            "PauseSession": (sv.PauseSessionResponse, convert.pause_session),
+            "ResumeSession": (sv.ResumeSessionResponse, convert.resume_session),
+        }
+    ),
+)
+
+
+class _AdminBase(admin_service_pb2_grpc.AdminServiceServicer):
+    def __init__(self, app: EvaluationApp) -> None:
+        self.app = app
+
+    def ListSessions(
+        self, request: admin_service_pb2.ListSessionsRequest, context: grpc.ServicerContext
+    ) -> admin_service_pb2.ListSessionsResponse:
+        runtimes = self.app.sessions_of(caller_of(context))
+        return admin_service_pb2.ListSessionsResponse(sessions=[convert.session_summary(r) for r in runtimes])
+
+    def RevokeCredential(
+        self, request: admin_service_pb2.RevokeCredentialRequest, context: grpc.ServicerContext
+    ) -> admin_service_pb2.RevokeCredentialResponse:
+        serial = convert.serial_from_text(request.serial)
+        self.app.revoke(caller_of(context), str(serial), convert.bounded_text(request.reason, "reason"))
+        return admin_service_pb2.RevokeCredentialResponse(revoked_serial=str(serial))
+
+
+AdminServicer = type(
+    "AdminServicer",
+    (_AdminBase,),
+    _commands(
+        {
+            "RecordClarificationAnswer": (
+                admin_service_pb2.RecordClarificationAnswerResponse,
+                convert.record_clarification_answer,
+            ),
+        }
+    ),
+)
+
+
+class DiagnosticsServicer(diagnostics_service_pb2_grpc.DiagnosticsServiceServicer):
+    def Ping(
+        self, request: diagnostics_service_pb2.PingRequest, context: grpc.ServicerContext
+    ) -> diagnostics_service_pb2.PingResponse:
+        return diagnostics_service_pb2.PingResponse(payload=request.payload)
+
+    def GetServerInfo(
+        self, request: diagnostics_service_pb2.GetServerInfoRequest, context: grpc.ServicerContext
+    ) -> diagnostics_service_pb2.GetServerInfoResponse:
+        caller = caller_of(context)
+        return diagnostics_service_pb2.GetServerInfoResponse(
+            server_version=__version__,
+            caller_id=caller.person_id,
+            caller_role=convert.role_to_proto(caller.role),
+            caller_name=caller.display_name,
+        )
+
+
+__all__ = ["AdminServicer", "DiagnosticsServicer", "EvaluationServicer", "SupervisionServicer", "common_pb2"]
