@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import uuid
 from collections.abc import Iterator
@@ -14,6 +15,7 @@ from sqlalchemy.exc import OperationalError
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
+from bideval.domain.setup import SessionSetup  # noqa: E402
 from bideval.identity.pki import PkiDirectory  # noqa: E402
 from server.application import EvaluationApp  # noqa: E402
 from server.packages.demo import build_demo_package  # noqa: E402
@@ -79,10 +81,16 @@ def store(database_url: str, tmp_path: Path) -> Iterator[Store]:
     opened.close()
 
 
+def without_pledge_wait(setup: SessionSetup) -> SessionSetup:
+    """The demo setup with no forced-read countdown, so tests need not wait 10 s (domain tests cover it)."""
+    rules = dataclasses.replace(setup.method.rules, pledge_countdown_seconds=0)
+    return dataclasses.replace(setup, method=dataclasses.replace(setup.method, rules=rules))
+
+
 @contextmanager
 def running_server(store: Store, pki: Pki, package: LoadedPackage) -> Iterator[RunningServer]:
     app = EvaluationApp(store)
-    setup = package.setups[0]
+    setup = without_pledge_wait(package.setups[0])
     app.import_sessions([(setup, {d.id: package.files[(setup.session_id, d.id)] for d in setup.documents})])
     grpc_server, port, _health = create_server(app, "127.0.0.1:0", pki.tls(), max_workers=16)
     running = RunningServer(f"127.0.0.1:{port}", app, pki, setup.session_id)

@@ -1,0 +1,1 @@
+"""Certificates, credentials and the caller's identity, shared by client, server and admin tool."""
