@@ -19,7 +19,6 @@ from typing import Any
 from bideval.domain import workflow
 from bideval.domain.commands import Actor, Command
 from bideval.domain.commands import Role as DomainRole
-from bideval.domain.events import event_from_dict, event_to_dict
 from bideval.domain.errors import (
     Conflict,
     DomainError,
@@ -28,10 +27,11 @@ from bideval.domain.errors import (
     NotFound,
     PermissionDenied,
 )
+from bideval.domain.events import event_from_dict, event_to_dict
 from bideval.domain.setup import SessionSetup
 from bideval.identity.pki import Identity, Role
 from server.rpc.errors import error_from_name
-from server.storage.store import OperationRecord, StoredEvent, Store
+from server.storage.store import OperationRecord, Store, StoredEvent
 
 log = logging.getLogger(__name__)
 

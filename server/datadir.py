@@ -33,7 +33,7 @@ class DataDir:
         return self.root / "logs"
 
     def database_url(self, override: str | None = None) -> str:
-        """An explicit URL (flag or BIDEVAL_DATABASE_URL) selects PostgreSQL; the default is embedded SQLite."""
+        """An explicit URL (flag or BIDEVAL_DATABASE_URL) selects PostgreSQL; default: embedded SQLite."""
         return override or os.environ.get(DATABASE_URL_ENV) or sqlite_url(self.root)
 
     def open_store(self, database_url: str | None = None) -> Store:

@@ -33,7 +33,9 @@ def configure_logging(log_dir: Path, verbose: bool) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="bideval-server", description=__doc__)
-    parser.add_argument("--data-dir", type=Path, required=True, help="server data directory (see bideval-admin)")
+    parser.add_argument(
+        "--data-dir", type=Path, required=True, help="server data directory (see bideval-admin)"
+    )
     parser.add_argument("--listen", default="127.0.0.1:50051", help="HOST:PORT; port 0 picks a free port")
     parser.add_argument("--database-url", help="SQLAlchemy URL, e.g. postgresql+psycopg://user@host/db")
     parser.add_argument("--passphrase-file", type=Path, help="file holding the PKI passphrase")
@@ -43,11 +45,15 @@ def main(argv: list[str] | None = None) -> int:
     data_dir = DataDir(args.data_dir)
     configure_logging(data_dir.logs, args.verbose)
     if not data_dir.pki.exists():
-        parser.error(f"{args.data_dir} has no PKI; run `bideval-admin pki init --data-dir {args.data_dir}` first")
+        parser.error(
+            f"{args.data_dir} has no PKI; run `bideval-admin pki init --data-dir {args.data_dir}` first"
+        )
     certificate, private_key, ca_certificate = data_dir.pki.load_server(read_passphrase(args.passphrase_file))
     store = data_dir.open_store(args.database_url)
     app = EvaluationApp(store)
-    server, port, health = create_server(app, args.listen, TlsMaterial(certificate, private_key, ca_certificate))
+    server, port, health = create_server(
+        app, args.listen, TlsMaterial(certificate, private_key, ca_certificate)
+    )
     host = args.listen.rsplit(":", 1)[0]
     # Tests and scripts read this line to learn the port when --listen used port 0.
     print(f"bideval-server listening on {host}:{port}", flush=True)

@@ -15,15 +15,14 @@ from sqlalchemy.exc import OperationalError
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from bideval.domain.setup import SessionSetup  # noqa: E402
-from bideval.identity.pki import PkiDirectory  # noqa: E402
-from server.application import EvaluationApp  # noqa: E402
-from server.packages.demo import build_demo_package  # noqa: E402
-from server.packages.manifest import LoadedPackage, load_package  # noqa: E402
-from server.rpc.server import create_server  # noqa: E402
-from server.storage.store import Store  # noqa: E402
-from tests.support import PASSPHRASE, Pki, RunningServer  # noqa: E402
-
+from bideval.domain.setup import SessionSetup
+from bideval.identity.pki import PkiDirectory
+from server.application import EvaluationApp
+from server.packages.demo import build_demo_package
+from server.packages.manifest import LoadedPackage, load_package
+from server.rpc.server import create_server
+from server.storage.store import Store
+from tests.support import PASSPHRASE, Pki, RunningServer
 
 
 @pytest.fixture(scope="session")

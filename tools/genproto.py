@@ -1,4 +1,4 @@
-"""Regenerate the Python API from proto/ (``make proto``), or check that the committed code matches (``--check``).
+"""Regenerate the Python API from proto/ (``make proto``), or check the committed code matches (``--check``).
 
 The generated modules live in ``bideval/v1`` so that their own ``from bideval.v1 import ...`` lines resolve
 without rewriting; ``bideval`` is the package the client and the server share.
@@ -7,8 +7,8 @@ without rewriting; ``bideval`` is the package the client and the server share.
 from __future__ import annotations
 
 import argparse
-import os
 import filecmp
+import os
 import shutil
 import sys
 import tempfile
@@ -40,13 +40,17 @@ def generate(out_root: Path) -> Path:
     if protoc.main(args) != 0:
         raise SystemExit("protoc failed")
     target = out_root / "bideval" / "v1"
-    (target / "__init__.py").write_text('"""Generated from proto/bideval/v1 by tools/genproto.py; do not edit."""\n')
+    (target / "__init__.py").write_text(
+        '"""Generated from proto/bideval/v1 by tools/genproto.py; do not edit."""\n'
+    )
     return target
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--check", action="store_true", help="fail if bideval/v1 differs from the .proto files")
+    parser.add_argument(
+        "--check", action="store_true", help="fail if bideval/v1 differs from the .proto files"
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         fresh = generate(Path(tmp))
@@ -54,7 +58,9 @@ def main() -> int:
             comparison = filecmp.dircmp(fresh, GENERATED, ignore=["__pycache__"])
             drift = comparison.left_only + comparison.right_only + comparison.diff_files
             if drift:
-                print(f"generated code drifted from proto/: {sorted(drift)}; run `make proto`", file=sys.stderr)
+                print(
+                    f"generated code drifted from proto/: {sorted(drift)}; run `make proto`", file=sys.stderr
+                )
                 return 1
             print("generated code matches proto/")
             return 0

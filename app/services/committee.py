@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 
+from google.protobuf.message import Message
+
 from app.services.connection import ApiClient
 from bideval.v1 import common_pb2, evaluation_service_pb2, session_pb2
 
@@ -48,7 +50,7 @@ class CommitteeDriver:
 
     def view(self, person_id: str | None = None) -> session_pb2.SessionView:
         client = self.experts[person_id] if person_id else self.supervisor
-        response = client.evaluation.GetSession(
+        response: evaluation_service_pb2.GetSessionResponse = client.evaluation.GetSession(
             evaluation_service_pb2.GetSessionRequest(session_id=self.session_id), timeout=client.timeout
         )
         return response.session
@@ -132,13 +134,15 @@ class CommitteeDriver:
             client = self.experts[member.person_id]
             for bidder_id in valid:
                 for item in items:
-                    client.send("RecordScore", self.score_request(client, member.person_id, bidder_id, item, spread))
+                    client.send(
+                        "RecordScore", self.score_request(client, member.person_id, bidder_id, item, spread)
+                    )
             client.command("SubmitDetailed", self.session_id)
         self.progress("详细评审已提交 (detailed review submitted)")
 
     def score_request(
         self, client: ApiClient, expert_id: str, bidder_id: str, item: session_pb2.Criterion, spread: float
-    ) -> object:
+    ) -> Message:
         low, high, step = Decimal(item.min_points), Decimal(item.max_points), Decimal(item.step)
         quality = self._quality.get(bidder_id, 0.8)
         entry = session_pb2.ScoreEntry(bidder_id=bidder_id, criterion_id=item.id)
@@ -148,7 +152,9 @@ class CommitteeDriver:
             entry.objective = str(grid_value(low, high, step, quality))  # one true value: everyone agrees
         elif item.kind == "deduct":
             if quality < 0.7:
-                entry.deductions.deductions.add(points=str(step), reason="业绩证明材料不完整 (incomplete evidence)")
+                entry.deductions.deductions.add(
+                    points=str(step), reason="业绩证明材料不完整 (incomplete evidence)"
+                )
             else:
                 entry.deductions.SetInParent()
         elif item.kind == "vote":
@@ -174,8 +180,9 @@ class CommitteeDriver:
         return self.summary()
 
     def summary(self) -> session_pb2.GroupSummary:
-        response = self.supervisor.evaluation.GetSummary(
-            evaluation_service_pb2.GetSummaryRequest(session_id=self.session_id), timeout=self.supervisor.timeout
+        response: evaluation_service_pb2.GetSummaryResponse = self.supervisor.evaluation.GetSummary(
+            evaluation_service_pb2.GetSummaryRequest(session_id=self.session_id),
+            timeout=self.supervisor.timeout,
         )
         return response.summary
 

@@ -49,7 +49,14 @@ def cmd_pki_init(args: argparse.Namespace) -> int:
 
 
 def issue_credential(
-    data_dir: DataDir, passphrase: bytes, person_id: str, name: str, role: Role, pin: str, out: Path, valid_days: int
+    data_dir: DataDir,
+    passphrase: bytes,
+    person_id: str,
+    name: str,
+    role: Role,
+    pin: str,
+    out: Path,
+    valid_days: int,
 ) -> int:
     cert, key = data_dir.pki.issue(person_id, name, role, passphrase, valid_days)
     write_credential(out, cert, key, data_dir.pki.ca_certificate(), pin)
@@ -60,7 +67,13 @@ def cmd_credential_issue(args: argparse.Namespace) -> int:
     data_dir = _data_dir(args)
     passphrase = read_passphrase(args.passphrase_file)
     serial = issue_credential(
-        data_dir, passphrase, args.person, args.name, Role(args.role), _read_pin(args.pin_file), args.out,
+        data_dir,
+        passphrase,
+        args.person,
+        args.name,
+        Role(args.role),
+        _read_pin(args.pin_file),
+        args.out,
         args.valid_days,
     )
     print(f"issued {args.role} credential for {args.person} ({args.name}), serial {serial}: {args.out}")
@@ -80,7 +93,7 @@ def cmd_credential_revoke(args: argparse.Namespace) -> int:
         store.revoke(str(args.serial), args.reason, "bideval-admin", datetime.now(UTC))
     finally:
         store.close()
-    print(f"certificate {args.serial} revoked; a running server picks this up on restart or via RevokeCredential")
+    print(f"certificate {args.serial} revoked; a running server applies it at its next start")
     return 0
 
 
@@ -102,7 +115,9 @@ def cmd_session_list(args: argparse.Namespace) -> int:
     store = _data_dir(args).open_store(args.database_url)
     try:
         for setup, created_at, events in store.load_sessions():
-            print(f"{setup.session_id}\t{created_at:%Y-%m-%d %H:%M}\t{len(events)} events\t{setup.project.name}")
+            print(
+                f"{setup.session_id}\t{created_at:%Y-%m-%d %H:%M}\t{len(events)} events\t{setup.project.name}"
+            )
     finally:
         store.close()
     return 0

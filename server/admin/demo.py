@@ -51,7 +51,14 @@ def build_demo(root: Path, pin: str, force: bool = False) -> str:
     out_dir.mkdir(mode=0o700, exist_ok=True)
     for person_id, (name, role) in sorted(people.items()):
         issue_credential(
-            data_dir, passphrase, person_id, name, role, pin, out_dir / f"{person_id}.bidcred", DEFAULT_VALID_DAYS
+            data_dir,
+            passphrase,
+            person_id,
+            name,
+            role,
+            pin,
+            out_dir / f"{person_id}.bidcred",
+            DEFAULT_VALID_DAYS,
         )
     setups = import_package(data_dir, package)
     lines = [f"demo data directory ready: {root}"]

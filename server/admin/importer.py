@@ -10,7 +10,9 @@ from server.datadir import DataDir
 from server.packages.manifest import load_package
 
 
-def import_package(data_dir: DataDir, package: Path, database_url: str | None = None) -> tuple[SessionSetup, ...]:
+def import_package(
+    data_dir: DataDir, package: Path, database_url: str | None = None
+) -> tuple[SessionSetup, ...]:
     loaded = load_package(package)  # raises PackageError naming every problem; nothing stored yet
     store = data_dir.open_store(database_url)
     try:

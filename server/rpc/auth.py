@@ -84,7 +84,9 @@ class AuthorizationInterceptor(grpc.ServerInterceptor):  # type: ignore[misc]
         if rule is None:
             return Denial(grpc.StatusCode.PERMISSION_DENIED, f"{method} is not in the authorization policy")
         if caller.role not in rule.roles:
-            return Denial(grpc.StatusCode.PERMISSION_DENIED, f"role {caller.role.value} may not call {method}")
+            return Denial(
+                grpc.StatusCode.PERMISSION_DENIED, f"role {caller.role.value} may not call {method}"
+            )
         if rule.session_member:
             session_id = session_id_of(request)
             if not session_id:

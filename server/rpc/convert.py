@@ -81,7 +81,7 @@ def phase_to_proto(phase: cmd.Phase) -> common_pb2.Phase.ValueType:
     return common_pb2.Phase.Value(f"PHASE_{phase.name}")
 
 
-def phase_from_proto(value: int, field: str) -> cmd.Phase:
+def phase_from_proto(value: common_pb2.Phase.ValueType, field: str) -> cmd.Phase:
     name = common_pb2.Phase.Name(value) if value in common_pb2.Phase.values() else ""
     if not name.startswith("PHASE_") or name == "PHASE_UNSPECIFIED":
         raise InvalidArgument(f"{field} must name a phase")
@@ -170,7 +170,8 @@ def submit_preliminary(request: ev.SubmitPreliminaryRequest) -> cmd.SubmitPrelim
 
 def request_clarification(request: ev.RequestClarificationRequest) -> cmd.RequestClarification:
     return cmd.RequestClarification(
-        bidder_id=identifier(request.bidder_id, "bidder_id"), question=bounded_text(request.question, "question")
+        bidder_id=identifier(request.bidder_id, "bidder_id"),
+        question=bounded_text(request.question, "question"),
     )
 
 
@@ -192,7 +193,9 @@ def entry_from_proto(entry: Any) -> cmd.Entry:
             )
         )
     if kind == "pass_fail":
-        return cmd.PassFailEntry(passed=entry.pass_fail.passed, reason=bounded_text(entry.pass_fail.reason, "reason"))
+        return cmd.PassFailEntry(
+            passed=entry.pass_fail.passed, reason=bounded_text(entry.pass_fail.reason, "reason")
+        )
     if kind == "vote":
         return cmd.VoteEntry(yes=entry.vote)
     if kind == "objective":
@@ -225,7 +228,11 @@ def explain_deviation(request: ev.ExplainDeviationRequest) -> cmd.ExplainDeviati
 
 
 def request_correction(request: ev.RequestCorrectionRequest) -> cmd.RequestCorrection:
-    name = ev.CorrectionCase.Name(request.correction_case) if request.correction_case in ev.CorrectionCase.values() else ""
+    name = (
+        ev.CorrectionCase.Name(request.correction_case)
+        if request.correction_case in ev.CorrectionCase.values()
+        else ""
+    )
     if not name or name == "CORRECTION_CASE_UNSPECIFIED":
         raise InvalidArgument("correction_case must be one of the four cases of 87号令 Art. 64")
     return cmd.RequestCorrection(
@@ -237,7 +244,8 @@ def request_correction(request: ev.RequestCorrectionRequest) -> cmd.RequestCorre
 
 def request_rollback(request: ev.RequestRollbackRequest) -> cmd.RequestRollback:
     return cmd.RequestRollback(
-        target=phase_from_proto(request.target_phase, "target_phase"), reason=bounded_text(request.reason, "reason")
+        target=phase_from_proto(request.target_phase, "target_phase"),
+        reason=bounded_text(request.reason, "reason"),
     )
 
 
@@ -300,7 +308,9 @@ def resume_session(request: sv.ResumeSessionRequest) -> cmd.Resume:
     return cmd.Resume(reason=bounded_text(request.reason, "reason"))
 
 
-def record_clarification_answer(request: ad.RecordClarificationAnswerRequest) -> cmd.RecordClarificationAnswer:
+def record_clarification_answer(
+    request: ad.RecordClarificationAnswerRequest,
+) -> cmd.RecordClarificationAnswer:
     return cmd.RecordClarificationAnswer(
         clarification_id=identifier(request.clarification_id, "clarification_id"),
         answer=bounded_text(request.answer, "answer"),
@@ -352,7 +362,9 @@ def _criterion(criterion: Criterion) -> session_pb2.Criterion:
 
 
 def _method(method: EvaluationMethod) -> session_pb2.EvaluationMethod:
-    message = session_pb2.EvaluationMethod(name=method.name, criteria=[_criterion(c) for c in method.criteria])
+    message = session_pb2.EvaluationMethod(
+        name=method.name, criteria=[_criterion(c) for c in method.criteria]
+    )
     if method.price is not None:
         message.price_formula.update(to_jsonable(method.price))
     rules = to_jsonable(method.rules)
@@ -427,16 +439,23 @@ def session_view(runtime: SessionRuntime, caller: Identity) -> session_pb2.Sessi
         leader_id=state.leader_id or "",
         caller_role=role_to_proto(caller.role),
         caller_id=caller.person_id,
-        venues=[session_pb2.Venue(id=v.id, name=v.name, city=v.city, is_main=v.is_main) for v in setup.venues],
+        venues=[
+            session_pb2.Venue(id=v.id, name=v.name, city=v.city, is_main=v.is_main) for v in setup.venues
+        ],
         bidders=[
             session_pb2.Bidder(
-                id=b.id, name=b.name, price=str(b.price), bid_file_sha256=b.bid_file_sha256, credit=b.credit.value
+                id=b.id,
+                name=b.name,
+                price=str(b.price),
+                bid_file_sha256=b.bid_file_sha256,
+                credit=b.credit.value,
             )
             for b in setup.bidders
         ],
         members=_members(state),
         supervisors=[
-            session_pb2.Supervisor(person_id=s.person_id, name=s.name, venue_id=s.venue_id) for s in setup.supervisors
+            session_pb2.Supervisor(person_id=s.person_id, name=s.name, venue_id=s.venue_id)
+            for s in setup.supervisors
         ],
         method=_method(setup.method),
         election=_election(state, caller.person_id),
@@ -461,13 +480,16 @@ def session_view(runtime: SessionRuntime, caller: Identity) -> session_pb2.Sessi
     if state.rollback_request is not None:
         view.pending_rollback.CopyFrom(
             session_pb2.RollbackRequest(
-                target_phase=phase_to_proto(state.rollback_request.target), reason=state.rollback_request.reason
+                target_phase=phase_to_proto(state.rollback_request.target),
+                reason=state.rollback_request.reason,
             )
         )
     return view
 
 
-def _entry_to_proto(bidder_id: str, criterion_id: str, value: cmd.Entry, criterion: Criterion) -> session_pb2.ScoreEntry:
+def _entry_to_proto(
+    bidder_id: str, criterion_id: str, value: cmd.Entry, criterion: Criterion
+) -> session_pb2.ScoreEntry:
     entry = session_pb2.ScoreEntry(bidder_id=bidder_id, criterion_id=criterion_id)
     if isinstance(value, cmd.ScoreEntry):
         entry.points = str(value.points)
@@ -497,7 +519,9 @@ def sheets(runtime: SessionRuntime, caller: Identity) -> ev.GetSheetsResponse:
                 preliminary_submitted=sheet.preliminary_submitted,
                 detailed_submitted=sheet.detailed_submitted,
                 verdicts=[
-                    session_pb2.Verdict(bidder_id=v.bidder_id, criterion_id=v.criterion_id, passed=v.passed, reason=v.reason)
+                    session_pb2.Verdict(
+                        bidder_id=v.bidder_id, criterion_id=v.criterion_id, passed=v.passed, reason=v.reason
+                    )
                     for v in sheet.verdicts
                 ],
                 scores=[
@@ -505,7 +529,9 @@ def sheets(runtime: SessionRuntime, caller: Identity) -> ev.GetSheetsResponse:
                     for e in sheet.entries
                 ],
                 explanations=[
-                    session_pb2.DeviationExplanation(bidder_id=x.bidder_id, criterion_id=x.criterion_id, text=x.text)
+                    session_pb2.DeviationExplanation(
+                        bidder_id=x.bidder_id, criterion_id=x.criterion_id, text=x.text
+                    )
                     for x in explanations
                     if x.expert_id == sheet.expert_id
                 ],
@@ -556,7 +582,9 @@ def group_summary(runtime: SessionRuntime, caller: Identity) -> session_pb2.Grou
                 criterion_id=item.criterion_id,
                 group_points=decimal_text(item.points),
                 expert_points={
-                    e.expert_id: decimal_text(e.points) if e.points is not None else ("yes" if e.yes else "no")
+                    e.expert_id: decimal_text(e.points)
+                    if e.points is not None
+                    else ("yes" if e.yes else "no")
                     for e in item.experts
                 },
             )
@@ -593,7 +621,11 @@ def group_summary(runtime: SessionRuntime, caller: Identity) -> session_pb2.Grou
     if view.ranking is not None:
         message.ranking.extend(
             session_pb2.RankedBidder(
-                rank=r.rank, bidder_id=r.bidder_id, total=str(r.total), candidate=r.candidate, tie_note=r.tie_note
+                rank=r.rank,
+                bidder_id=r.bidder_id,
+                total=str(r.total),
+                candidate=r.candidate,
+                tie_note=r.tie_note,
             )
             for r in view.ranking.ranked
         )
@@ -620,7 +652,9 @@ SEALED_FIELDS = {
 }
 
 
-def event_redactor(runtime: SessionRuntime, caller: Identity) -> Callable[[StoredEvent], session_pb2.SessionEvent]:
+def event_redactor(
+    runtime: SessionRuntime, caller: Identity
+) -> Callable[[StoredEvent], session_pb2.SessionEvent]:
     phase = phase_to_proto(runtime.state.phase)
 
     def to_proto(event: StoredEvent) -> session_pb2.SessionEvent:

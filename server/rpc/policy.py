@@ -92,8 +92,11 @@ POLICY: dict[str, Rule] = {
 }
 
 # Infrastructure services every TLS-authenticated peer may use (load balancers, grpcurl).
-PUBLIC_PREFIXES = ("/grpc.health.v1.Health/", "/grpc.reflection.v1alpha.ServerReflection/",
-                   "/grpc.reflection.v1.ServerReflection/")
+PUBLIC_PREFIXES = (
+    "/grpc.health.v1.Health/",
+    "/grpc.reflection.v1alpha.ServerReflection/",
+    "/grpc.reflection.v1.ServerReflection/",
+)
 
 
 def rule_for(method: str) -> Rule | None:

@@ -13,6 +13,7 @@ import grpc
 from google.protobuf.message import Message
 
 from bideval import __version__
+from bideval.domain.commands import Command
 from bideval.v1 import (
     admin_service_pb2,
     admin_service_pb2_grpc,
@@ -40,17 +41,21 @@ def _run_command(
     request: Any,
     context: grpc.ServicerContext,
     response_type: Callable[..., ResponseT],
-    to_command: Callable[[Any], object],
+    to_command: Callable[[Any], Command],
 ) -> ResponseT:
     method = type(request).DESCRIPTOR.full_name
     command = to_command(request)
     outcome = app.execute(
-        caller_of(context), convert.meta_from_proto(request.meta), method, request.SerializeToString(), command
+        caller_of(context),
+        convert.meta_from_proto(request.meta),
+        method,
+        request.SerializeToString(),
+        command,
     )
     return response_type(outcome=convert.outcome_to_proto(outcome))
 
 
-def _commands(table: dict[str, tuple[type[Message], Callable[[Any], object]]]) -> dict[str, Any]:
+def _commands(table: dict[str, tuple[type[Message], Callable[[Any], Command]]]) -> dict[str, Any]:
     """Build servicer methods from a table: RPC name -> (response type, request-to-command converter)."""
     methods: dict[str, Any] = {}
     for name, (response_type, to_command) in table.items():
@@ -60,7 +65,7 @@ def _commands(table: dict[str, tuple[type[Message], Callable[[Any], object]]]) -
             request: Any,
             context: grpc.ServicerContext,
             _response: type[Message] = response_type,
-            _to_command: Callable[[Any], object] = to_command,
+            _to_command: Callable[[Any], Command] = to_command,
         ) -> Message:
             return _run_command(self.app, request, context, _response, _to_command)
 
@@ -83,7 +88,9 @@ class _EvaluationQueries(evaluation_service_pb2_grpc.EvaluationServiceServicer):
         runtimes = self.app.sessions_of(caller_of(context))
         return ev.ListMySessionsResponse(sessions=[convert.session_summary(r) for r in runtimes])
 
-    def GetSession(self, request: ev.GetSessionRequest, context: grpc.ServicerContext) -> ev.GetSessionResponse:
+    def GetSession(
+        self, request: ev.GetSessionRequest, context: grpc.ServicerContext
+    ) -> ev.GetSessionResponse:
         caller = caller_of(context)
         view = self.app.read(request.session_id, lambda runtime: convert.session_view(runtime, caller))
         return ev.GetSessionResponse(session=view)
@@ -95,7 +102,9 @@ class _EvaluationQueries(evaluation_service_pb2_grpc.EvaluationServiceServicer):
         )
         return response
 
-    def GetSummary(self, request: ev.GetSummaryRequest, context: grpc.ServicerContext) -> ev.GetSummaryResponse:
+    def GetSummary(
+        self, request: ev.GetSummaryRequest, context: grpc.ServicerContext
+    ) -> ev.GetSummaryResponse:
         caller = caller_of(context)
         summary = self.app.read(request.session_id, lambda runtime: convert.group_summary(runtime, caller))
         return ev.GetSummaryResponse(summary=summary)
@@ -152,7 +161,10 @@ EvaluationServicer = type(
             "DeclareRecusal": (ev.DeclareRecusalResponse, convert.declare_recusal),
             "CastLeaderVote": (ev.CastLeaderVoteResponse, convert.cast_leader_vote),
             "RequestStart": (ev.RequestStartResponse, convert.request_start),
-            "RecordPreliminaryVerdict": (ev.RecordPreliminaryVerdictResponse, convert.record_preliminary_verdict),
+            "RecordPreliminaryVerdict": (
+                ev.RecordPreliminaryVerdictResponse,
+                convert.record_preliminary_verdict,
+            ),
             "SubmitPreliminary": (ev.SubmitPreliminaryResponse, convert.submit_preliminary),
             "RequestClarification": (ev.RequestClarificationResponse, convert.request_clarification),
             "RecordScore": (ev.RecordScoreResponse, convert.record_score),

@@ -92,7 +92,9 @@ class Store:
 
     # -- sessions -------------------------------------------------------------------------------------
 
-    def import_sessions(self, setups: Sequence[tuple[SessionSetup, Mapping[str, Path]]], now: datetime) -> None:
+    def import_sessions(
+        self, setups: Sequence[tuple[SessionSetup, Mapping[str, Path]]], now: datetime
+    ) -> None:
         """Store sessions with their documents, all or nothing.
 
         Blobs are content-addressed and written first: a failed import leaves at most unreferenced files,
@@ -237,7 +239,9 @@ class Store:
     def documents(self, session_id: str) -> list[StoredDocument]:
         with DbSession(self._engine) as db:
             rows = db.scalars(
-                select(DocumentRow).where(DocumentRow.session_id == session_id).order_by(DocumentRow.document_id)
+                select(DocumentRow)
+                .where(DocumentRow.session_id == session_id)
+                .order_by(DocumentRow.document_id)
             ).all()
             return [self._document(row) for row in rows]
 
@@ -249,7 +253,9 @@ class Store:
             return self._document(row)
 
     def _document(self, row: DocumentRow) -> StoredDocument:
-        return StoredDocument(row.session_id, row.document_id, row.sha256, row.size, self._blob_path(row.sha256))
+        return StoredDocument(
+            row.session_id, row.document_id, row.sha256, row.size, self._blob_path(row.sha256)
+        )
 
     def _blob_path(self, digest: str) -> Path:
         return self._blob_dir / digest[:2] / digest

@@ -94,13 +94,16 @@ def test_sealed_scores_are_hidden_until_everyone_submitted(server: RunningServer
         evaluation_service_pb2.GetSheetsRequest(session_id=server.session_id)
     )
     others = [s for s in sheets.sheets if s.expert_id == "E01"]
-    assert others and list(others[0].scores) == []
+    assert others
+    assert list(others[0].scores) == []
     assert not sheets.all_submitted
     own = e1.evaluation.GetSheets(evaluation_service_pb2.GetSheetsRequest(session_id=server.session_id))
-    assert own.sheets[0].expert_id == "E01" and len(own.sheets[0].scores) == 1
+    assert own.sheets[0].expert_id == "E01"
+    assert len(own.sheets[0].scores) == 1
     # The event stream tells E02 that E01 scored, but not the value.
     stream = driver.experts["E02"].evaluation.SubscribeEvents(
-        evaluation_service_pb2.SubscribeEventsRequest(session_id=server.session_id, after_sequence=0), timeout=10
+        evaluation_service_pb2.SubscribeEventsRequest(session_id=server.session_id, after_sequence=0),
+        timeout=10,
     )
     for response in stream:
         if response.event.kind == "ScoreRecorded":
