@@ -12,7 +12,6 @@ unencrypted PEM that gRPC wants is produced in memory.
 
 from __future__ import annotations
 
-import enum
 import ipaddress
 import os
 import tempfile
@@ -27,6 +26,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
+from bideval.domain import commands
+
 # Certificates start a little in the past: room PCs and the server are not perfectly synchronised, and a
 # certificate issued at the server's "now" must already be valid on a PC whose clock is a minute behind.
 CLOCK_SKEW = timedelta(minutes=5)
@@ -34,12 +35,8 @@ CLOCK_SKEW = timedelta(minutes=5)
 ORGANIZATION = "bideval"
 
 
-class Role(enum.StrEnum):
-    """What a certificate holder may do; stored in the subject's ``OU``."""
-
-    EXPERT = "expert"
-    SUPERVISOR = "supervisor"
-    OPERATOR = "operator"
+# What a certificate holder may do, stored in the subject's ``OU``: the same roles the domain knows.
+Role = commands.Role
 
 
 class CertificateError(ValueError):
@@ -287,7 +284,7 @@ def check_signed_by(cert: x509.Certificate, ca_cert: x509.Certificate) -> None:
 def verify_issued_by(cert: x509.Certificate, ca_cert: x509.Certificate, now: datetime | None = None) -> None:
     """Check that ``ca_cert`` signed ``cert`` and that ``cert`` is valid at ``now``.
 
-    Revocation is not checked here: the server compares the serial with ``PkiDirectory.revoked_serials``.
+    Revocation is not checked here: the server keeps the revoked serials in its database.
     """
     check_signed_by(cert, ca_cert)
     at = _now(now)
@@ -385,8 +382,8 @@ class PkiDirectory:
     """The server's PKI files under one directory.
 
     ``ca.pem``, ``ca-key.pem`` (encrypted), ``server.pem``, ``server-key.pem`` (encrypted under the same
-    passphrase), ``issued/SERIAL.pem`` (every person certificate issued, serial in decimal) and
-    ``revoked.txt`` (one decimal serial per line).
+    passphrase) and ``issued/SERIAL.pem`` (every person certificate issued, serial in decimal).
+    Revocations live in the server database, the one list every server process reads.
     """
 
     def __init__(self, root: Path) -> None:
@@ -412,9 +409,6 @@ class PkiDirectory:
     def issued_dir(self) -> Path:
         return self.root / "issued"
 
-    @property
-    def revoked_path(self) -> Path:
-        return self.root / "revoked.txt"
 
     def exists(self) -> bool:
         return self.ca_path.exists() or self.ca_key_path.exists()
@@ -442,8 +436,6 @@ class PkiDirectory:
         write_private_file(self.ca_path, cert_to_pem(ca_cert))
         write_private_file(self.server_key_path, key_to_encrypted_pem(server_key, passphrase))
         write_private_file(self.server_path, cert_to_pem(server_cert))
-        if not self.revoked_path.exists():
-            write_private_file(self.revoked_path, b"")
         return ca_cert
 
     def ca_certificate(self) -> x509.Certificate:
@@ -487,30 +479,6 @@ class PkiDirectory:
         if not path.exists():
             raise CertificateError(f"no certificate with serial {serial} was issued by this platform")
         return cert_from_pem(path.read_bytes())
-
-    def revoke(self, serial: int) -> None:
-        """Add ``serial`` to ``revoked.txt``. Only serials issued here are accepted; repeating is a no-op."""
-        self.issued_certificate(serial)  # raises for an unknown serial: a typo must not pass silently
-        revoked = self.revoked_serials()
-        if serial in revoked:
-            return
-        lines = [str(s) for s in sorted(revoked | {serial})]
-        write_private_file(self.revoked_path, ("\n".join(lines) + "\n").encode("ascii"))
-
-    def revoked_serials(self) -> frozenset[int]:
-        if not self.revoked_path.exists():
-            return frozenset()
-        serials: set[int] = set()
-        for number, line in enumerate(self.revoked_path.read_text("ascii").splitlines(), start=1):
-            text = line.strip()
-            if not text:
-                continue
-            try:
-                serials.add(int(text))
-            except ValueError:
-                message = f"{self.revoked_path}:{number}: {text!r} is not a serial number"
-                raise CertificateError(message) from None
-        return frozenset(serials)
 
     def _read(self, path: Path) -> bytes:
         try:

@@ -219,7 +219,7 @@ def _mode(path: Path) -> int:
 def test_pki_directory_lifecycle(tmp_path: Path) -> None:
     pki = PkiDirectory(tmp_path / "pki")
     ca_cert = pki.init("bideval test CA", ["localhost", "127.0.0.1"], PASS, 365, NOW)
-    for name in ("ca.pem", "ca-key.pem", "server.pem", "server-key.pem", "revoked.txt"):
+    for name in ("ca.pem", "ca-key.pem", "server.pem", "server-key.pem"):
         assert _mode(pki.root / name) == 0o600, name
     assert b"ENCRYPTED PRIVATE KEY" in pki.ca_key_path.read_bytes()
     assert b"ENCRYPTED PRIVATE KEY" in pki.server_key_path.read_bytes()
@@ -247,24 +247,11 @@ def test_pki_directory_lifecycle(tmp_path: Path) -> None:
     assert cert_from_pem(recorded.read_bytes()) == cert
     assert _mode(recorded) == 0o600
     assert cert.public_key() == key.public_key()
-
-    assert pki.revoked_serials() == frozenset()
-    pki.revoke(cert.serial_number)
-    pki.revoke(cert.serial_number)  # idempotent
-    assert pki.revoked_serials() == frozenset({cert.serial_number})
     with pytest.raises(CertificateError, match="no certificate with serial 42"):
-        pki.revoke(42)
+        pki.issued_certificate(42)
 
 
 def test_pki_directory_reports_missing_files(tmp_path: Path) -> None:
     pki = PkiDirectory(tmp_path)
     with pytest.raises(CertificateError, match="missing"):
         pki.load_ca(PASS)
-    assert pki.revoked_serials() == frozenset()
-
-
-def test_revoked_file_with_garbage_names_the_line(tmp_path: Path) -> None:
-    pki = PkiDirectory(tmp_path)
-    pki.revoked_path.write_text("12\n\nabc\n")
-    with pytest.raises(CertificateError, match=r"revoked.txt:3"):
-        pki.revoked_serials()
