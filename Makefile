@@ -6,7 +6,6 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 DEMO_DIR ?= .demo
 DEMO_PORT ?= 50051
-export QT_QPA_PLATFORM ?= offscreen
 
 .PHONY: install demo test lint format proto proto-check bench clean
 

@@ -1,0 +1,143 @@
+"""The login window: server address, credential file and PIN. Unlocking and connecting run off the GUI thread."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import (
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.errors import describe
+from app.operations import run_in_background
+from app.services.connection import ApiClient, Endpoint, Sequencer, open_channel
+from bideval.identity.credential import peek_credential, unlock_credential
+from bideval.v1 import common_pb2, diagnostics_service_pb2, evaluation_service_pb2
+
+PHASE_TEXT = {
+    common_pb2.PHASE_CHECK_IN: "签到",
+    common_pb2.PHASE_PLEDGE: "承诺书",
+    common_pb2.PHASE_RECUSAL: "回避声明",
+    common_pb2.PHASE_LEADER_ELECTION: "推选组长",
+    common_pb2.PHASE_AWAITING_START: "等待开始",
+    common_pb2.PHASE_PRELIMINARY_REVIEW: "初步评审",
+    common_pb2.PHASE_DETAILED_REVIEW: "详细评审",
+    common_pb2.PHASE_SUMMARY: "汇总",
+    common_pb2.PHASE_REPORT: "评标报告签字",
+    common_pb2.PHASE_CLOSED: "评标结束",
+    common_pb2.PHASE_FAILED_TENDER: "流标",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class LoginResult:
+    client: ApiClient
+    caller_name: str
+    caller_role: str
+    sessions: tuple[str, ...]  # display lines
+
+
+def log_in(address: str, credential: Path, pin: str) -> LoginResult:
+    """Unlock the credential and ask the server who we are (runs on a worker thread)."""
+    unlocked = unlock_credential(credential, pin)
+    channel = open_channel(Endpoint(address, unlocked.ca_pem, unlocked.cert_pem, unlocked.key_pem))
+    client = ApiClient(channel, Sequencer(f"{unlocked.identity.person_id}-desktop"))
+    try:
+        info = client.diagnostics.GetServerInfo(diagnostics_service_pb2.GetServerInfoRequest(), timeout=10)
+        listed = client.evaluation.ListMySessions(evaluation_service_pb2.ListMySessionsRequest(), timeout=10)
+    except Exception:
+        client.close()
+        raise
+    lines = tuple(
+        f"{s.project_name} / {s.lot_name} — {PHASE_TEXT.get(s.phase, '?')}{' (已暂停)' if s.paused else ''}"
+        for s in listed.sessions
+    )
+    return LoginResult(client, info.caller_name, common_pb2.Role.Name(info.caller_role), lines)
+
+
+class LoginWindow(QWidget):
+    sig_logged_in = Signal(object)
+    """Emitted with a LoginResult once the server accepted the credential."""
+
+    def __init__(self, server: str = "", credential: str = "") -> None:
+        super().__init__()
+        self.setWindowTitle(self.tr("远程异地评标系统 — 专家登录"))
+        self.server_edit = QLineEdit(server or "127.0.0.1:50051")
+        self.credential_edit = QLineEdit(credential)
+        self.credential_edit.textChanged.connect(self._show_holder)
+        browse = QPushButton(self.tr("选择…"))
+        browse.clicked.connect(self._browse)
+        self.pin_edit = QLineEdit()
+        self.pin_edit.setEchoMode(QLineEdit.EchoMode.Password)
+        self.pin_edit.returnPressed.connect(self.submit)
+        self.holder_label = QLabel()
+        self.status_label = QLabel()
+        self.status_label.setWordWrap(True)
+        self.login_button = QPushButton(self.tr("登录"))
+        self.login_button.clicked.connect(self.submit)
+        self.sessions_list = QListWidget()
+
+        credential_row = QHBoxLayout()
+        credential_row.addWidget(self.credential_edit)
+        credential_row.addWidget(browse)
+        form = QFormLayout()
+        form.addRow(self.tr("服务器地址"), self.server_edit)
+        form.addRow(self.tr("数字证书文件"), credential_row)
+        form.addRow(self.tr("持有人"), self.holder_label)
+        form.addRow(self.tr("PIN 码"), self.pin_edit)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(self.login_button)
+        layout.addWidget(self.status_label)
+        layout.addWidget(self.sessions_list)
+        self._show_holder(credential)
+
+    def _browse(self) -> None:
+        path, _filter = QFileDialog.getOpenFileName(self, self.tr("选择数字证书"), "", "bideval (*.bidcred)")
+        if path:
+            self.credential_edit.setText(path)
+
+    def _show_holder(self, text: str) -> None:
+        # Reading the certificate (no PIN, no key derivation) is fast enough for the GUI thread.
+        path = Path(text)
+        if not text or not path.is_file():
+            self.holder_label.setText("")
+            return
+        try:
+            identity = peek_credential(path).identity
+        except Exception as error:  # noqa: BLE001 - shown to the user, not hidden
+            self.holder_label.setText(describe(error))
+            return
+        self.holder_label.setText(f"{identity.display_name} ({identity.person_id}, {identity.role.value})")
+
+    def submit(self) -> None:
+        self.login_button.setEnabled(False)
+        self.status_label.setText(self.tr("正在验证 PIN 码并连接服务器…"))
+        address, credential, pin = (
+            self.server_edit.text(),
+            Path(self.credential_edit.text()),
+            self.pin_edit.text(),
+        )
+        self.pin_edit.clear()
+        run_in_background(lambda: log_in(address, credential, pin), self._logged_in, self._failed)
+
+    def _logged_in(self, result: LoginResult) -> None:
+        self.login_button.setEnabled(True)
+        self.status_label.setText(self.tr("已登录: ") + f"{result.caller_name} ({result.caller_role})")
+        self.sessions_list.clear()
+        self.sessions_list.addItems(list(result.sessions))
+        self.sig_logged_in.emit(result)
+
+    def _failed(self, error: BaseException) -> None:
+        self.login_button.setEnabled(True)
+        self.status_label.setText(describe(error))
