@@ -1,4 +1,4 @@
-"""The login window: server address, credential file and PIN. Unlocking and connecting run off the GUI thread."""
+"""The login window: server, credential file and PIN; unlocking and connecting run off the GUI thread."""
 
 from __future__ import annotations
 
