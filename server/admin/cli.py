@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from getpass import getpass
 from pathlib import Path
 
+from bideval.domain.errors import DomainError
 from bideval.identity.credential import write_credential
 from bideval.identity.pki import CertificateError, Role
 from server.datadir import DataDir, read_passphrase
@@ -103,7 +104,7 @@ def cmd_session_import(args: argparse.Namespace) -> int:
 
     try:
         setups = import_package(_data_dir(args), args.path, args.database_url)
-    except PackageError as error:
+    except (PackageError, DomainError) as error:
         print(f"import refused, nothing was stored:\n{error}", file=sys.stderr)
         return 2
     for setup in setups:
