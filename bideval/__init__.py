@@ -1,3 +1,3 @@
-"""Code shared by the client (``app``) and the server (``server``): the generated API, the domain, identities."""
+"""Code shared by the client (`app`) and the server (`server`): generated API, domain, identities."""
 
 __version__ = "0.1.0"
