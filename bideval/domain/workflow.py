@@ -29,6 +29,13 @@ Decisions worth knowing (DOMAIN.md leaves them open):
 - *Visibility (sealed review).* An expert sees their own sheet always, and the others' once every member
   has submitted *and* they have submitted themselves; supervisors and operators see who has submitted,
   and the sheets once all have. A roll-back seals again.
+- *Corrections.* The leader may reopen several sheets (one correction each) before running the summary
+  again; a correction closes when the expert resubmits.
+- *Roll-back.* Asked from the preliminary review up to report signing, to the preliminary or the detailed
+  review; the target stage's sheets reopen with their entries (the archive keeps them as they were);
+  everything after it is cleared (a roll-back to the preliminary review empties the detailed sheets).
+- *Ranking ties.* ``tie_break_order`` is required only for a tie that decides who is a recommended
+  candidate or their order; bidders still tied further down share a rank (并列).
 """
 
 from __future__ import annotations
@@ -391,7 +398,7 @@ class SessionState:
     leader_id: str | None = None
     election: Election | None = None
     election_history: list[ElectionRound] = field(default_factory=list)
-    start_request: StartRequest | None = None
+    start_request: StartRequest | None = None  # the leader's request to start, while pending
     started_at: datetime | None = None
     preliminary: dict[str, PreliminarySheet] = field(default_factory=dict)
     preliminary_result: PreliminaryResult | None = None
@@ -1947,6 +1954,7 @@ def apply(state: SessionState, event: Event) -> None:
             state.start_request = StartRequest(event.actor_id, event.at)
         case StartApproved():
             state.started_at = event.at
+            state.start_request = None  # granted: no longer pending
         case StartRejected():
             state.start_request = None
         case PhaseChanged():

@@ -4,7 +4,8 @@ One harness (``Session``) runs commands with a fake clock that advances one seco
 refusal is checked to leave the state untouched. Expected numbers are written out literally and worked
 by hand in the comments, never recomputed with the code under test.
 
-The standard session: 5 experts E1-E5 (E5 is the tenderer's representative), reserves R1 and R2, venues
+The standard session: 5 experts E1-E5 (E5 is the tenderer's representative), reserves R1, R2 (drawn
+experts) and R3 (a tenderer's representative), venues
 V1 (main) and V2 (sub), supervisors S1 and S2, operator OP1, bidders B1-B7, and the method
 
     F1, Q1, R1P   preliminary pass/fail items (form, qualification, responsiveness)
@@ -240,6 +241,7 @@ def make_setup(
             *committee,
             Member("R1", "候补专家R1", "V1", reserve=True),
             Member("R2", "候补专家R2", "V2", reserve=True),
+            Member("R3", "候补招标人代表R3", "V2", MemberKind.TENDERER_REPRESENTATIVE, reserve=True),
         ),
         supervisors=(Supervisor("S1", "监督S1", "V1"), Supervisor("S2", "监督S2", "V2")),
         method=method,
@@ -556,6 +558,10 @@ def test_the_clock_must_not_go_backwards() -> None:
 
 
 def test_setup_is_validated() -> None:
+    bad = make_setup()
+    duplicated = replace(bad, bidders=(*bad.bidders, bad.bidders[0]), supervisors=())
+    with pytest.raises(InvalidArgument, match="duplicate bidder ids: B1; there is no supervisor"):
+        SessionState.new(duplicated, T0)
     with pytest.raises(InvalidArgument, match="odd number of at least 5"):
         SessionState.new(make_setup(committee_size=4), T0)
     with pytest.raises(InvalidArgument, match="odd number of at least 7"):
@@ -650,6 +656,15 @@ def test_a_declared_conflict_recuses_and_a_reserve_replaces() -> None:
     assert progress["E3"].recusal.self_declared
     assert progress["R1"].replaces == "E3"
     assert progress["R1"].declared
+
+
+def test_a_replacement_keeps_two_thirds_drawn_experts() -> None:
+    s = Session()
+    s.do("S1", SetRecusal("E2", (RecusalGround.CLOSE_RELATIVE,), "E2 系 B1 法定代表人之配偶"))
+    # E5 and R3 would make 2 tenderer's representatives out of 5: more than a third.
+    s.refuse("OP1", ReplaceMember("E2", "R3"), InvalidArgument, "at least two thirds must be drawn experts")
+    s.do("S2", ReplaceMember("E2", "R2"))
+    assert s.committee() == ["E1", "E3", "E4", "E5", "R2"]
 
 
 def test_a_supervisor_recusal_during_the_election_voids_the_vote() -> None:
