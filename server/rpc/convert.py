@@ -7,7 +7,7 @@ value) happens here and raises InvalidArgument; validation about the *rules* is 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -34,6 +34,8 @@ from server.storage.store import StoredEvent
 MAX_TEXT = 4000  # characters of a reason, note, question, answer or explanation
 MAX_ID = 64
 MAX_LIST = 64
+MAX_DECIMAL_PLACES = 6  # of a score, objective value or deduction
+MAX_INTEGER_DIGITS = 12
 
 
 # -- scalars ------------------------------------------------------------------------------------------
@@ -58,6 +60,15 @@ def decimal_from_text(value: str, field: str) -> Decimal:
         raise InvalidArgument(f"{field} {value!r} is not a decimal number") from None
     if not number.is_finite():
         raise InvalidArgument(f"{field} must be a finite number")
+    # Bounded precision keeps the domain's arithmetic exact: with more digits than the decimal context holds
+    # (28), an off-grid value rounds onto the step grid, and a huge exponent makes ``%`` raise.
+    exponent = number.as_tuple().exponent
+    if isinstance(exponent, int) and exponent < -MAX_DECIMAL_PLACES:
+        raise InvalidArgument(f"{field} {value!r} has more than {MAX_DECIMAL_PLACES} decimal places")
+    if number.adjusted() >= MAX_INTEGER_DIGITS:
+        raise InvalidArgument(
+            f"{field} {value!r} is too large: at most {MAX_INTEGER_DIGITS} digits before the decimal point"
+        )
     return number
 
 
@@ -652,10 +663,35 @@ SEALED_FIELDS = {
 }
 
 
+class _PhaseAfter:
+    """``SessionEvent.phase``: the phase right after each event (not the phase when it is read), for events
+    visited in increasing order. Only ``PhaseChanged`` moves the phase; a session starts at check-in."""
+
+    def __init__(self, events: Sequence[StoredEvent]) -> None:
+        self._events = events  # sequences are 1..n without gaps: event s is at index s - 1
+        self._sequence = 0
+        self._phase = cmd.Phase.CHECK_IN
+
+    def __call__(self, event: StoredEvent) -> cmd.Phase:
+        if event.sequence != self._sequence + 1:
+            self._phase = self._before(event.sequence)
+        if event.kind == "PhaseChanged":
+            self._phase = cmd.Phase(event.payload["to"])
+        self._sequence = event.sequence
+        return self._phase
+
+    def _before(self, sequence: int) -> cmd.Phase:
+        for index in range(min(sequence - 1, len(self._events)) - 1, -1, -1):
+            earlier = self._events[index]
+            if earlier.kind == "PhaseChanged":
+                return cmd.Phase(earlier.payload["to"])
+        return cmd.Phase.CHECK_IN
+
+
 def event_redactor(
     runtime: SessionRuntime, caller: Identity
 ) -> Callable[[StoredEvent], session_pb2.SessionEvent]:
-    phase = phase_to_proto(runtime.state.phase)
+    phase_after = _PhaseAfter(runtime.events)
 
     def to_proto(event: StoredEvent) -> session_pb2.SessionEvent:
         details = dict(event.payload)
@@ -667,7 +703,7 @@ def event_redactor(
             kind=event.kind,
             occurred_at=timestamp(event.occurred_at),
             actor_id=event.actor_id,
-            phase=phase,
+            phase=phase_to_proto(phase_after(event)),
             details=struct(details),
         )
 

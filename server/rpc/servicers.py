@@ -143,6 +143,12 @@ class _EvaluationQueries(evaluation_service_pb2_grpc.EvaluationServiceServicer):
             )
         while context.is_active():
             events = self.app.events_after(request.session_id, after, EVENT_POLL_SECONDS)
+            # The interceptor checks revocation when a call starts; a stream outlives that check.
+            if self.app.is_revoked(caller.serial):
+                context.abort(
+                    grpc.StatusCode.UNAUTHENTICATED,
+                    f"certificate {caller.serial} of {caller.person_id} has been revoked; stream closed",
+                )
             if not events:
                 continue
             view = self.app.read(request.session_id, lambda r: convert.event_redactor(r, caller))
