@@ -8,6 +8,7 @@ raised by any handler into gRPC statuses. Every refusal is logged with the calle
 from __future__ import annotations
 
 import logging
+import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
@@ -122,6 +123,14 @@ class AuthorizationInterceptor(grpc.ServerInterceptor):  # type: ignore[misc]
         log.warning("refused %s from %s: %s %s", method, context.peer(), denial.code.name, denial.message)
         context.abort(denial.code, denial.message)
 
+    def _internal(self, method: str, context: grpc.ServicerContext) -> None:
+        """A bug, not a refusal: log it in full, tell the client only that it happened and where to look."""
+        if context.code() is not None:
+            return  # the handler aborted with a status of its own; let that through
+        incident = uuid.uuid4().hex[:12]
+        log.exception("internal error %s in %s from %s", incident, method, context.peer())
+        context.abort(grpc.StatusCode.INTERNAL, f"internal server error, logged as incident {incident}")
+
     def _guard_unary(self, method: str, behavior: Callable[[Any, Any], Any]) -> Callable[[Any, Any], Any]:
         def guarded(request: Any, context: grpc.ServicerContext) -> Any:
             denial = self.authorize(method, request, context)
@@ -131,6 +140,9 @@ class AuthorizationInterceptor(grpc.ServerInterceptor):  # type: ignore[misc]
                 return behavior(request, context)
             except DomainError as error:
                 self._deny(method, context, Denial(status_for(error), str(error)))
+            except Exception:
+                self._internal(method, context)
+                raise
 
         return guarded
 
@@ -145,5 +157,8 @@ class AuthorizationInterceptor(grpc.ServerInterceptor):  # type: ignore[misc]
                 yield from behavior(request, context)
             except DomainError as error:
                 self._deny(method, context, Denial(status_for(error), str(error)))
+            except Exception:
+                self._internal(method, context)
+                raise
 
         return guarded
