@@ -7,7 +7,6 @@ transaction and only then announced to event subscribers (a failed commit rebuil
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import logging
 import threading
@@ -120,6 +119,9 @@ class EvaluationApp:
         self._lock = threading.RLock()
         self._sessions: dict[str, SessionRuntime] = {}
         self._device_sequences: dict[str, int] = {}
+        # Hashes of (device key, operation id) of every stored operation: a new operation id (the usual
+        # case) needs no database lookup, a hit (a retry, or a hash collision) looks the record up.
+        self._operation_hashes: set[int] = set()
         self._revoked: frozenset[str] = frozenset()
         self.reload()
 
@@ -136,6 +138,7 @@ class EvaluationApp:
                 sessions[setup.session_id] = SessionRuntime(setup, state, list(events))
             self._sessions = sessions
             self._device_sequences = self._store.last_client_sequences()
+            self._operation_hashes = {hash(key) for key in self._store.operation_ids()}
             self._revoked = self._store.revoked_serials()
             log.info("loaded %d sessions", len(sessions))
 
@@ -215,16 +218,15 @@ class EvaluationApp:
             raise InvalidArgument("meta.client_sequence starts at 1")
         device_key = f"{caller.person_id}/{meta.device_id}"
         digest = operation_digest(method, request_bytes)
+        operation_hash = hash((device_key, meta.operation_id))
         with self._lock:
-            first = self._store.find_operation(device_key, meta.operation_id)
-            if first is not None:
-                if first.request_digest != digest:
-                    raise Conflict(
-                        f"operation id {meta.operation_id} was already used for a different request; "
-                        "generate a new operation id for a new change"
-                    )
-                return self._replay(first)
             expected = self._device_sequences.get(device_key, 0) + 1
+            if meta.client_sequence != expected or operation_hash in self._operation_hashes:
+                # A retry, or an operation id used again (a client bug): the first answer, or a conflict.
+                # The next sequence with a new operation id, every change's first send, skips this lookup.
+                first = self._store.find_operation(device_key, meta.operation_id)
+                if first is not None:
+                    return self._answer_again(first, digest, meta.operation_id)
             if meta.client_sequence != expected:
                 raise OutOfOrder(
                     f"client_sequence {meta.client_sequence} out of order for device {meta.device_id}: "
@@ -232,31 +234,22 @@ class EvaluationApp:
                 )
             runtime = self.runtime(meta.session_id)
             now = self._clock()
-            record = OperationRecord(
-                device_key=device_key,
-                operation_id=meta.operation_id,
-                client_sequence=meta.client_sequence,
-                session_id=meta.session_id,
-                method=method,
-                request_digest=digest,
-                outcome={},
-                client_time=meta.client_time,
-                received_at=now,
-            )
             try:
                 events = workflow.decide(runtime.state, actor_for(caller), command, now)
             except DomainError as error:
                 # A refused change still uses up its sequence number, and its retry gets the same
                 # refusal: the offline client's queue moves on instead of blocking on one bad change.
                 failed = {"error": {"kind": type(error).__name__, "message": str(error)}}
-                self._store.commit([], _with_outcome(record, failed))
-                self._device_sequences[device_key] = meta.client_sequence
+                again = self._commit(meta, device_key, method, digest, now, [], failed, advanced=False)
+                if again is not None:
+                    return again
                 log.info("refused %s from %s: %s", method, caller.person_id, error)
                 raise
+            last = runtime.last_sequence
             stored = [
                 StoredEvent(
                     session_id=meta.session_id,
-                    sequence=runtime.last_sequence + index,
+                    sequence=last + index,
                     kind=type(event).__name__,
                     actor_id=caller.person_id,
                     occurred_at=now,
@@ -267,23 +260,76 @@ class EvaluationApp:
             for event in events:
                 workflow.apply(runtime.state, event)
             outcome = Outcome(
-                first_sequence=stored[0].sequence if stored else runtime.last_sequence,
-                last_sequence=stored[-1].sequence if stored else runtime.last_sequence,
+                first_sequence=stored[0].sequence if stored else last,
+                last_sequence=stored[-1].sequence if stored else last,
                 phase=str(runtime.state.phase.value),
                 accepted_at=now,
                 created_id=_created_id(events),
             )
-            try:
-                self._store.commit(stored, _with_outcome(record, outcome.to_record()))
-            except Exception:
-                # The state was already advanced: rebuild it from what the store really holds.
-                self.reload()
-                raise
-            self._device_sequences[device_key] = meta.client_sequence
+            again = self._commit(
+                meta, device_key, method, digest, now, stored, outcome.to_record(), advanced=True
+            )
+            if again is not None:
+                return again
             with runtime.changed:
                 runtime.events.extend(stored)
                 runtime.changed.notify_all()
             return outcome
+
+    def _commit(
+        self,
+        meta: CommandMeta,
+        device_key: str,
+        method: str,
+        digest: bytes,
+        now: datetime,
+        stored: list[StoredEvent],
+        outcome: dict[str, Any],
+        advanced: bool,
+    ) -> Outcome | None:
+        """Store the events with the operation's first answer; on success the device's sequence moves on.
+
+        ``advanced``: the session state already holds the events, so a failed commit rebuilds it from
+        what the store really holds. An operation id that turns out to be taken is answered as if it had
+        been looked up first: its first answer (returned, or raised for a refusal) for the same request,
+        a conflict for another one.
+        """
+        record = OperationRecord(
+            device_key=device_key,
+            operation_id=meta.operation_id,
+            client_sequence=meta.client_sequence,
+            session_id=meta.session_id,
+            method=method,
+            request_digest=digest,
+            outcome=outcome,
+            client_time=meta.client_time,
+            received_at=now,
+        )
+        try:
+            self._store.commit(stored, record)
+        except Conflict:
+            if advanced:
+                self.reload()
+            first = self._store.find_operation(device_key, meta.operation_id)
+            if first is None:
+                raise
+            return self._answer_again(first, digest, meta.operation_id)
+        except Exception:
+            if advanced:
+                self.reload()
+            raise
+        self._device_sequences[device_key] = meta.client_sequence
+        self._operation_hashes.add(hash((device_key, meta.operation_id)))
+        return None
+
+    def _answer_again(self, first: OperationRecord, digest: bytes, operation_id: str) -> Outcome:
+        """The first answer to a retried operation (its refusal, for a refused one)."""
+        if first.request_digest != digest:
+            raise Conflict(
+                f"operation id {operation_id} was already used for a different request; "
+                "generate a new operation id for a new change"
+            )
+        return self._replay(first)
 
     def _replay(self, first: OperationRecord) -> Outcome:
         outcome = dict(first.outcome)
@@ -297,10 +343,6 @@ class EvaluationApp:
         with self._lock:
             self._store.import_sessions(setups, self._clock())
             self.reload()
-
-
-def _with_outcome(record: OperationRecord, outcome: dict[str, Any]) -> OperationRecord:
-    return dataclasses.replace(record, outcome=outcome)
 
 
 def _created_id(events: Sequence[object]) -> str:
