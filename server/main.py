@@ -15,6 +15,7 @@ from server.datadir import DataDir, read_passphrase
 from server.rpc.server import TlsMaterial, create_server
 
 log = logging.getLogger("bideval.server")
+SWITCH_INTERVAL_SECONDS = 0.0002
 
 
 def configure_logging(log_dir: Path, verbose: bool) -> None:
@@ -42,6 +43,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--verbose", action="store_true")
     args = parser.parse_args(argv)
 
+    # gRPC's own threads and the handler threads share one GIL; a handler waking from its fsync must not
+    # wait the default 5 ms for a thread that holds the GIL to yield it.
+    sys.setswitchinterval(SWITCH_INTERVAL_SECONDS)
     data_dir = DataDir(args.data_dir)
     configure_logging(data_dir.logs, args.verbose)
     if not data_dir.pki.exists():
