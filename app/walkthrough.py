@@ -12,7 +12,9 @@ from pathlib import Path
 
 from app.services.committee import CommitteeDriver
 from app.services.connection import ApiClient, Endpoint, Sequencer, open_channel
+from bideval.audit.signing import SoftwareSigner
 from bideval.identity.credential import unlock_credential
+from bideval.identity.pki import cert_from_pem
 from bideval.v1 import common_pb2, evaluation_service_pb2, session_pb2
 
 COMMITTEE = ("E01", "E02", "E03", "E04", "E05")
@@ -21,7 +23,8 @@ COMMITTEE = ("E01", "E02", "E03", "E04", "E05")
 def connect(address: str, credential: Path, pin: str, device: str) -> ApiClient:
     unlocked = unlock_credential(credential, pin)
     endpoint = Endpoint(address, unlocked.ca_pem, unlocked.cert_pem, unlocked.key_pem)
-    return ApiClient(open_channel(endpoint), Sequencer(device))
+    signer = SoftwareSigner(cert_from_pem(unlocked.cert_pem), unlocked.private_key)
+    return ApiClient(open_channel(endpoint), Sequencer(device, signer))
 
 
 def print_summary(view: session_pb2.SessionView, summary: session_pb2.GroupSummary) -> None:

@@ -42,11 +42,21 @@ from pathlib import Path
 from typing import Any
 
 import grpc
+from cryptography import x509
 
 from app.services.committee import CommitteeDriver
-from app.services.connection import ApiClient, Endpoint, Sequencer, open_channel
+from app.services.connection import ApiClient, Endpoint, Sequencer, open_channel, signer_from_pem
+from bideval.audit.envelope import open_envelope
+from bideval.audit.signing import SoftwareSigner
 from bideval.domain.setup import SessionSetup
-from bideval.identity.pki import Identity, Role, cert_to_pem, identity_from_certificate, key_to_plain_pem
+from bideval.identity.pki import (
+    Identity,
+    Role,
+    cert_from_pem,
+    cert_to_pem,
+    identity_from_certificate,
+    key_to_plain_pem,
+)
 from bideval.v1 import (
     common_pb2,
     diagnostics_service_pb2,
@@ -118,7 +128,7 @@ def prepare(work: Path) -> Prepared:
     ca_pem = data_dir.pki.ca_path.read_bytes()
 
     store = data_dir.open_store()
-    app = EvaluationApp(store)
+    app = EvaluationApp(store, log_signer(data_dir))
     files = {d.id: package.files[(setup.session_id, d.id)] for d in setup.documents}
     app.import_sessions([(setup, files)])
     server, port, _health = create_server(
@@ -127,7 +137,7 @@ def prepare(work: Path) -> Prepared:
     clients = {
         person_id: ApiClient(
             open_channel(Endpoint(f"127.0.0.1:{port}", ca_pem, person.cert_pem, person.key_pem)),
-            Sequencer(f"{person_id}-setup"),
+            Sequencer(f"{person_id}-setup", signer_from_pem(person.cert_pem, person.key_pem)),
         )
         for person_id, person in people.items()
     }
@@ -183,14 +193,13 @@ class Scorer:
             _low, high, step = self._prepared.items[criterion_id]
             value = high - step if self._values.get((bidder_id, criterion_id)) == high else high
             self._values[(bidder_id, criterion_id)] = value
-            built.append(
-                evaluation_service_pb2.RecordScoreRequest(
-                    meta=sequencer.next_meta(self._prepared.session_id),
-                    entry=session_pb2.ScoreEntry(
-                        bidder_id=bidder_id, criterion_id=criterion_id, points=str(value)
-                    ),
+            request = evaluation_service_pb2.RecordScoreRequest(
+                entry=session_pb2.ScoreEntry(
+                    bidder_id=bidder_id, criterion_id=criterion_id, points=str(value)
                 )
             )
+            sequencer.stamp(request, self._prepared.session_id)  # signed by the client, before timing
+            built.append(request)
         return built
 
 
@@ -300,10 +309,10 @@ def score_workloads(
     scorers = {e: Scorer(prepared, e) for e in COMMITTEE}
     clients = []
     for expert_id, count in zip(COMMITTEE, split(ops, len(COMMITTEE)), strict=True):
-        sequencer = Sequencer(f"{expert_id}-bench")
+        sequencer = Sequencer(f"{expert_id}-bench", person_signer(prepared, expert_id))
         warmup = scorers[expert_id].requests(sequencer, warmup_count(count))
         clients.append(Client(call_for(expert_id), warmup, scorers[expert_id].requests(sequencer, count)))
-    sequencer = Sequencer(f"{LEADER}-bench-single")
+    sequencer = Sequencer(f"{LEADER}-bench-single", person_signer(prepared, LEADER))
     warmup = scorers[LEADER].requests(sequencer, warmup_count(ops))
     single = Client(call_for(LEADER), warmup, scorers[LEADER].requests(sequencer, ops))
     return Measurement(name, clients), Measurement(name, [single])
@@ -321,32 +330,52 @@ def check_events(got: int, expected: int, where: str) -> None:
 # -- (a) in-process ---------------------------------------------------------------------------------------
 
 
-def in_process_call(app: EvaluationApp, caller: Identity) -> Call:
+def in_process_call(app: EvaluationApp, caller: Identity, certificate: x509.Certificate) -> Call:
     """What the RecordScore servicer does, minus gRPC (server/rpc/servicers.py ``_run_command``)."""
 
     def call(request: evaluation_service_pb2.RecordScoreRequest) -> object:
-        command = convert.record_score(request)
+        change = open_envelope(request, certificate)
         outcome = app.execute(
-            caller, convert.meta_from_proto(request.meta), METHOD, request.SerializeToString(), command
+            caller,
+            certificate,
+            convert.meta_from_proto(request.meta),
+            METHOD,
+            change,
+            lambda: convert.record_score(request),
         )
         return evaluation_service_pb2.RecordScoreResponse(outcome=convert.outcome_to_proto(outcome))
 
     return call
 
 
+def log_signer(data_dir: DataDir) -> SoftwareSigner:
+    certificate, private_key, _ca = data_dir.pki.load_server(PASSPHRASE)
+    return signer_from_pem(certificate, private_key)
+
+
+def person_signer(prepared: Prepared, person_id: str) -> SoftwareSigner:
+    person = prepared.people[person_id]
+    return signer_from_pem(person.cert_pem, person.key_pem)
+
+
 class InProcess:
     """The application on its own copy of the data directory, in this process."""
 
     def __init__(self, prepared: Prepared, work: Path, ops: int) -> None:
-        self._store = copy_data_dir(prepared, work / "in-process").open_store()
-        self.app = EvaluationApp(self._store)
+        data_dir = copy_data_dir(prepared, work / "in-process")
+        self._store = data_dir.open_store()
+        self.app = EvaluationApp(self._store, log_signer(data_dir))
         self._session_id = prepared.session_id
         self._before = self.last_sequence()
         self.measurements = score_workloads(
             prepared,
             ops,
             "in-process execute",
-            lambda expert_id: in_process_call(self.app, prepared.people[expert_id].identity),
+            lambda expert_id: in_process_call(
+                self.app,
+                prepared.people[expert_id].identity,
+                cert_from_pem(prepared.people[expert_id].cert_pem),
+            ),
         )
 
     def last_sequence(self) -> int:

@@ -10,6 +10,8 @@ import sys
 import threading
 from pathlib import Path
 
+from bideval.audit.signing import SoftwareSigner
+from bideval.identity.pki import cert_from_pem, key_from_pem
 from server.application import EvaluationApp
 from server.datadir import DataDir, read_passphrase
 from server.rpc.server import TlsMaterial, create_server
@@ -54,7 +56,9 @@ def main(argv: list[str] | None = None) -> int:
         )
     certificate, private_key, ca_certificate = data_dir.pki.load_server(read_passphrase(args.passphrase_file))
     store = data_dir.open_store(args.database_url)
-    app = EvaluationApp(store)
+    # The server's TLS key also signs the audit log's tree heads: its certificate comes from the platform
+    # CA, so a verifier holding only the CA certificate can check every head.
+    app = EvaluationApp(store, SoftwareSigner(cert_from_pem(certificate), key_from_pem(private_key, None)))
     server, port, health = create_server(
         app, args.listen, TlsMaterial(certificate, private_key, ca_certificate)
     )

@@ -88,7 +88,7 @@ def without_pledge_wait(setup: SessionSetup) -> SessionSetup:
 
 @contextmanager
 def running_server(store: Store, pki: Pki, package: LoadedPackage) -> Iterator[RunningServer]:
-    app = EvaluationApp(store)
+    app = EvaluationApp(store, pki.log_signer())
     setup = without_pledge_wait(package.setups[0])
     app.import_sessions([(setup, {d.id: package.files[(setup.session_id, d.id)] for d in setup.documents})])
     grpc_server, port, _health = create_server(app, "127.0.0.1:0", pki.tls(), max_workers=16)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from app.services.connection import ApiClient, Endpoint, Sequencer, open_channel
+from app.services.connection import ApiClient, Endpoint, Sequencer, open_channel, signer_from_pem
+from bideval.audit.signing import SoftwareSigner
 from bideval.identity.pki import PkiDirectory, Role, cert_to_pem, key_to_plain_pem
 from server.application import EvaluationApp
 from server.rpc.server import TlsMaterial
@@ -19,6 +20,11 @@ class Pki:
 
     def tls(self) -> TlsMaterial:
         return TlsMaterial(*self.directory.load_server(PASSPHRASE))
+
+    def log_signer(self) -> SoftwareSigner:
+        """The server key, which signs the audit log's tree heads."""
+        tls = self.tls()
+        return signer_from_pem(tls.certificate, tls.private_key)
 
     def person(self, person_id: str, role: Role) -> tuple[bytes, bytes]:
         """(certificate PEM, unencrypted key PEM) for a person, issued once per test run."""
@@ -40,7 +46,8 @@ class RunningServer:
     def client(self, person_id: str, role: Role = Role.EXPERT, device: str = "device-1") -> ApiClient:
         cert_pem, key_pem = self.pki.person(person_id, role)
         endpoint = Endpoint(self.address, self.pki.directory.ca_path.read_bytes(), cert_pem, key_pem)
-        client = ApiClient(open_channel(endpoint), Sequencer(f"{person_id}-{device}"))
+        sequencer = Sequencer(f"{person_id}-{device}", signer_from_pem(cert_pem, key_pem))
+        client = ApiClient(open_channel(endpoint), sequencer)
         self._clients.append(client)
         return client
 

@@ -17,9 +17,13 @@ import grpc
 from google.protobuf.message import Message
 from google.protobuf.timestamp_pb2 import Timestamp
 
+from bideval.audit.envelope import seal
+from bideval.audit.signing import Signer, SoftwareSigner
+from bideval.identity.pki import cert_from_pem, key_from_pem
 from bideval.v1 import (
     admin_service_pb2,
     admin_service_pb2_grpc,
+    audit_service_pb2_grpc,
     common_pb2,
     diagnostics_service_pb2_grpc,
     evaluation_service_pb2,
@@ -37,6 +41,11 @@ class Endpoint:
     ca_pem: bytes
     cert_pem: bytes
     key_pem: bytes
+
+
+def signer_from_pem(cert_pem: bytes, key_pem: bytes) -> SoftwareSigner:
+    """The software signer of an unlocked credential (the key stays in this object, in memory)."""
+    return SoftwareSigner(cert_from_pem(cert_pem), key_from_pem(key_pem, None))
 
 
 def open_channel(endpoint: Endpoint) -> grpc.Channel:
@@ -62,26 +71,51 @@ def _request_type(rpc: str) -> type[Message]:
 
 
 class Sequencer:
-    """Hands out the device's sequence numbers in order (thread-safe)."""
+    """Numbers, stamps and signs the device's changes, strictly in order (thread-safe).
 
-    def __init__(self, device_id: str, last_sequence: int = 0) -> None:
+    Sequence number and signature chain advance together under one lock: change N is signed over the
+    hash of change N-1's envelope, which is what lets the server (and any later verifier) see a missing or
+    reordered change.
+    """
+
+    def __init__(
+        self,
+        device_id: str,
+        signer: Signer,
+        last_sequence: int = 0,
+        last_envelope_sha256: bytes = b"",
+    ) -> None:
         self.device_id = device_id
+        self.signer = signer
         self._last = last_sequence
+        self._last_envelope = last_envelope_sha256
         self._lock = threading.Lock()
 
-    def next_meta(self, session_id: str, client_time: datetime | None = None) -> common_pb2.CommandMeta:
-        with self._lock:
-            self._last += 1
-            sequence = self._last
+    @property
+    def last_sequence(self) -> int:
+        return self._last
+
+    @property
+    def last_envelope_sha256(self) -> bytes:
+        return self._last_envelope
+
+    def stamp(self, request: Message, session_id: str, client_time: datetime | None = None) -> None:
+        """Fill ``request.meta`` with a new operation id and the next sequence number, then sign it."""
         stamp = Timestamp()
         stamp.FromDatetime(client_time or datetime.now(UTC))
-        return common_pb2.CommandMeta(
-            session_id=session_id,
-            operation_id=str(uuid.uuid4()),
-            device_id=self.device_id,
-            client_sequence=sequence,
-            client_time=stamp,
-        )
+        meta = request.meta  # type: ignore[attr-defined]
+        with self._lock:
+            meta.CopyFrom(
+                common_pb2.CommandMeta(
+                    session_id=session_id,
+                    operation_id=str(uuid.uuid4()),
+                    device_id=self.device_id,
+                    client_sequence=self._last + 1,
+                    client_time=stamp,
+                )
+            )
+            self._last_envelope = seal(request, self.signer, self._last_envelope)
+            self._last += 1
 
 
 class ApiClient:
@@ -94,11 +128,14 @@ class ApiClient:
         self.evaluation = evaluation_service_pb2_grpc.EvaluationServiceStub(channel)
         self.supervision = supervision_service_pb2_grpc.SupervisionServiceStub(channel)
         self.admin = admin_service_pb2_grpc.AdminServiceStub(channel)
+        self.audit = audit_service_pb2_grpc.AuditServiceStub(channel)
         self.diagnostics = diagnostics_service_pb2_grpc.DiagnosticsServiceStub(channel)
 
     def build(self, rpc: str, session_id: str, **fields: Any) -> Message:
-        """A request for a state-changing RPC with fresh metadata (send it with ``send``)."""
-        return _request_type(rpc)(meta=self.sequencer.next_meta(session_id), **fields)
+        """A signed request for a state-changing RPC with fresh metadata (send it with ``send``)."""
+        request = _request_type(rpc)(**fields)
+        self.sequencer.stamp(request, session_id)
+        return request
 
     def send(self, rpc: str, request: Message) -> Any:
         return self._method(rpc)(request, timeout=self.timeout)

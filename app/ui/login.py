@@ -21,7 +21,9 @@ from PySide6.QtWidgets import (
 from app.errors import describe
 from app.operations import run_in_background
 from app.services.connection import ApiClient, Endpoint, Sequencer, open_channel
+from bideval.audit.signing import SoftwareSigner
 from bideval.identity.credential import peek_credential, unlock_credential
+from bideval.identity.pki import cert_from_pem
 from bideval.v1 import common_pb2, diagnostics_service_pb2, evaluation_service_pb2
 
 PHASE_TEXT = {
@@ -51,7 +53,8 @@ def log_in(address: str, credential: Path, pin: str) -> LoginResult:
     """Unlock the credential and ask the server who we are (runs on a worker thread)."""
     unlocked = unlock_credential(credential, pin)
     channel = open_channel(Endpoint(address, unlocked.ca_pem, unlocked.cert_pem, unlocked.key_pem))
-    client = ApiClient(channel, Sequencer(f"{unlocked.identity.person_id}-desktop"))
+    signer = SoftwareSigner(cert_from_pem(unlocked.cert_pem), unlocked.private_key)
+    client = ApiClient(channel, Sequencer(f"{unlocked.identity.person_id}-desktop", signer))
     try:
         info = client.diagnostics.GetServerInfo(diagnostics_service_pb2.GetServerInfoRequest(), timeout=10)
         listed = client.evaluation.ListMySessions(evaluation_service_pb2.ListMySessionsRequest(), timeout=10)

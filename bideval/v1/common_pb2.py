@@ -25,19 +25,27 @@ _sym_db = _symbol_database.Default()
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x17\x62ideval/v1/common.proto\x12\nbideval.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\x94\x01\n\x0b\x43ommandMeta\x12\x12\n\nsession_id\x18\x01 \x01(\t\x12\x14\n\x0coperation_id\x18\x02 \x01(\t\x12\x11\n\tdevice_id\x18\x03 \x01(\t\x12\x17\n\x0f\x63lient_sequence\x18\x04 \x01(\x04\x12/\n\x0b\x63lient_time\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xa6\x01\n\x0e\x43ommandOutcome\x12\x16\n\x0e\x66irst_sequence\x18\x01 \x01(\x04\x12\x15\n\rlast_sequence\x18\x02 \x01(\x04\x12 \n\x05phase\x18\x03 \x01(\x0e\x32\x11.bideval.v1.Phase\x12/\n\x0b\x61\x63\x63\x65pted_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x12\n\ncreated_id\x18\x05 \x01(\t*U\n\x04Role\x12\x14\n\x10ROLE_UNSPECIFIED\x10\x00\x12\x0f\n\x0bROLE_EXPERT\x10\x01\x12\x13\n\x0fROLE_SUPERVISOR\x10\x02\x12\x11\n\rROLE_OPERATOR\x10\x03*\x95\x02\n\x05Phase\x12\x15\n\x11PHASE_UNSPECIFIED\x10\x00\x12\x12\n\x0ePHASE_CHECK_IN\x10\x01\x12\x10\n\x0cPHASE_PLEDGE\x10\x02\x12\x11\n\rPHASE_RECUSAL\x10\x03\x12\x19\n\x15PHASE_LEADER_ELECTION\x10\x04\x12\x18\n\x14PHASE_AWAITING_START\x10\x05\x12\x1c\n\x18PHASE_PRELIMINARY_REVIEW\x10\x06\x12\x19\n\x15PHASE_DETAILED_REVIEW\x10\x07\x12\x11\n\rPHASE_SUMMARY\x10\x08\x12\x10\n\x0cPHASE_REPORT\x10\t\x12\x10\n\x0cPHASE_CLOSED\x10\n\x12\x17\n\x13PHASE_FAILED_TENDER\x10\x0b\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x17\x62ideval/v1/common.proto\x12\nbideval.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xc2\x01\n\x0b\x43ommandMeta\x12\x12\n\nsession_id\x18\x01 \x01(\t\x12\x14\n\x0coperation_id\x18\x02 \x01(\t\x12\x11\n\tdevice_id\x18\x03 \x01(\t\x12\x17\n\x0f\x63lient_sequence\x18\x04 \x01(\x04\x12/\n\x0b\x63lient_time\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12,\n\x08\x65nvelope\x18\x06 \x01(\x0b\x32\x1a.bideval.v1.SignedEnvelope\"\x91\x02\n\x0e\x45nvelopeHeader\x12\x14\n\x0cpayload_type\x18\x01 \x01(\t\x12\x16\n\x0epayload_sha256\x18\x02 \x01(\x0c\x12\x12\n\nsession_id\x18\x03 \x01(\t\x12!\n\x19signer_certificate_sha256\x18\x04 \x01(\x0c\x12\x11\n\tdevice_id\x18\x05 \x01(\t\x12\x17\n\x0f\x63lient_sequence\x18\x06 \x01(\x04\x12 \n\x18previous_envelope_sha256\x18\x07 \x01(\x0c\x12/\n\x0b\x63lient_time\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x1b\n\x13signature_algorithm\x18\t \x01(\t\"3\n\x0eSignedEnvelope\x12\x0e\n\x06header\x18\x01 \x01(\x0c\x12\x11\n\tsignature\x18\x02 \x01(\x0c\"\x8f\x01\n\x08TreeHead\x12\x11\n\ttree_size\x18\x01 \x01(\x04\x12\x11\n\troot_hash\x18\x02 \x01(\x0c\x12-\n\ttimestamp\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x11\n\tsignature\x18\x04 \x01(\x0c\x12\x1b\n\x13signature_algorithm\x18\x05 \x01(\t\"r\n\x0c\x41uditReceipt\x12\x12\n\nleaf_index\x18\x01 \x01(\x04\x12\x0c\n\x04leaf\x18\x02 \x01(\x0c\x12\'\n\ttree_head\x18\x03 \x01(\x0b\x32\x14.bideval.v1.TreeHead\x12\x17\n\x0finclusion_proof\x18\x04 \x03(\x0c\"\xd1\x01\n\x0e\x43ommandOutcome\x12\x16\n\x0e\x66irst_sequence\x18\x01 \x01(\x04\x12\x15\n\rlast_sequence\x18\x02 \x01(\x04\x12 \n\x05phase\x18\x03 \x01(\x0e\x32\x11.bideval.v1.Phase\x12/\n\x0b\x61\x63\x63\x65pted_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x12\n\ncreated_id\x18\x05 \x01(\t\x12)\n\x07receipt\x18\x06 \x01(\x0b\x32\x18.bideval.v1.AuditReceipt*U\n\x04Role\x12\x14\n\x10ROLE_UNSPECIFIED\x10\x00\x12\x0f\n\x0bROLE_EXPERT\x10\x01\x12\x13\n\x0fROLE_SUPERVISOR\x10\x02\x12\x11\n\rROLE_OPERATOR\x10\x03*\x95\x02\n\x05Phase\x12\x15\n\x11PHASE_UNSPECIFIED\x10\x00\x12\x12\n\x0ePHASE_CHECK_IN\x10\x01\x12\x10\n\x0cPHASE_PLEDGE\x10\x02\x12\x11\n\rPHASE_RECUSAL\x10\x03\x12\x19\n\x15PHASE_LEADER_ELECTION\x10\x04\x12\x18\n\x14PHASE_AWAITING_START\x10\x05\x12\x1c\n\x18PHASE_PRELIMINARY_REVIEW\x10\x06\x12\x19\n\x15PHASE_DETAILED_REVIEW\x10\x07\x12\x11\n\rPHASE_SUMMARY\x10\x08\x12\x10\n\x0cPHASE_REPORT\x10\t\x12\x10\n\x0cPHASE_CLOSED\x10\n\x12\x17\n\x13PHASE_FAILED_TENDER\x10\x0b\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'bideval.v1.common_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_ROLE']._serialized_start=392
-  _globals['_ROLE']._serialized_end=477
-  _globals['_PHASE']._serialized_start=480
-  _globals['_PHASE']._serialized_end=757
+  _globals['_ROLE']._serialized_start=1072
+  _globals['_ROLE']._serialized_end=1157
+  _globals['_PHASE']._serialized_start=1160
+  _globals['_PHASE']._serialized_end=1437
   _globals['_COMMANDMETA']._serialized_start=73
-  _globals['_COMMANDMETA']._serialized_end=221
-  _globals['_COMMANDOUTCOME']._serialized_start=224
-  _globals['_COMMANDOUTCOME']._serialized_end=390
+  _globals['_COMMANDMETA']._serialized_end=267
+  _globals['_ENVELOPEHEADER']._serialized_start=270
+  _globals['_ENVELOPEHEADER']._serialized_end=543
+  _globals['_SIGNEDENVELOPE']._serialized_start=545
+  _globals['_SIGNEDENVELOPE']._serialized_end=596
+  _globals['_TREEHEAD']._serialized_start=599
+  _globals['_TREEHEAD']._serialized_end=742
+  _globals['_AUDITRECEIPT']._serialized_start=744
+  _globals['_AUDITRECEIPT']._serialized_end=858
+  _globals['_COMMANDOUTCOME']._serialized_start=861
+  _globals['_COMMANDOUTCOME']._serialized_end=1070
 # @@protoc_insertion_point(module_scope)

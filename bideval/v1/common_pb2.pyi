@@ -3,9 +3,11 @@
 isort:skip_file
 bideval.v1 is the first stable version of the remote bid-evaluation API."""
 
+from collections import abc as _abc
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
+from google.protobuf.internal import containers as _containers
 from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 import builtins as _builtins
 import sys
@@ -123,6 +125,7 @@ class CommandMeta(_message.Message):
     DEVICE_ID_FIELD_NUMBER: _builtins.int
     CLIENT_SEQUENCE_FIELD_NUMBER: _builtins.int
     CLIENT_TIME_FIELD_NUMBER: _builtins.int
+    ENVELOPE_FIELD_NUMBER: _builtins.int
     session_id: _builtins.str
     """session_id names the evaluation session the change belongs to."""
     operation_id: _builtins.str
@@ -135,6 +138,10 @@ class CommandMeta(_message.Message):
     def client_time(self) -> _timestamp_pb2.Timestamp:
         """client_time is when the expert made the change on the client (it may be earlier than arrival)."""
 
+    @_builtins.property
+    def envelope(self) -> Global___SignedEnvelope:
+        """envelope is the caller's signature over this request (with envelope itself left empty)."""
+
     def __init__(
         self,
         *,
@@ -143,14 +150,178 @@ class CommandMeta(_message.Message):
         device_id: _builtins.str = ...,
         client_sequence: _builtins.int = ...,
         client_time: _timestamp_pb2.Timestamp | None = ...,
+        envelope: Global___SignedEnvelope | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["client_time", b"client_time"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["client_time", b"client_time", "envelope", b"envelope"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["client_sequence", b"client_sequence", "client_time", b"client_time", "device_id", b"device_id", "operation_id", b"operation_id", "session_id", b"session_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["client_sequence", b"client_sequence", "client_time", b"client_time", "device_id", b"device_id", "envelope", b"envelope", "operation_id", b"operation_id", "session_id", b"session_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___CommandMeta: _TypeAlias = CommandMeta  # noqa: Y015
+
+@_typing.final
+class EnvelopeHeader(_message.Message):
+    """EnvelopeHeader is what a signer signs. It binds the request bytes to the payload type, the session,
+    the signer's certificate, the device's order and the hash of the device's previous signed change, so
+    that a missing, reordered or replayed change shows as a broken chain.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PAYLOAD_TYPE_FIELD_NUMBER: _builtins.int
+    PAYLOAD_SHA256_FIELD_NUMBER: _builtins.int
+    SESSION_ID_FIELD_NUMBER: _builtins.int
+    SIGNER_CERTIFICATE_SHA256_FIELD_NUMBER: _builtins.int
+    DEVICE_ID_FIELD_NUMBER: _builtins.int
+    CLIENT_SEQUENCE_FIELD_NUMBER: _builtins.int
+    PREVIOUS_ENVELOPE_SHA256_FIELD_NUMBER: _builtins.int
+    CLIENT_TIME_FIELD_NUMBER: _builtins.int
+    SIGNATURE_ALGORITHM_FIELD_NUMBER: _builtins.int
+    payload_type: _builtins.str
+    """payload_type is the full name of the signed request type, e.g. "bideval.v1.RecordScoreRequest"."""
+    payload_sha256: _builtins.bytes
+    """payload_sha256 is SHA-256 of the request serialized deterministically with meta.envelope empty."""
+    session_id: _builtins.str
+    """session_id repeats meta.session_id."""
+    signer_certificate_sha256: _builtins.bytes
+    """signer_certificate_sha256 is SHA-256 of the DER of the signer's certificate."""
+    device_id: _builtins.str
+    """device_id repeats meta.device_id."""
+    client_sequence: _builtins.int
+    """client_sequence repeats meta.client_sequence."""
+    previous_envelope_sha256: _builtins.bytes
+    """previous_envelope_sha256 is SHA-256 of the device's previous SignedEnvelope; empty for sequence 1."""
+    signature_algorithm: _builtins.str
+    """signature_algorithm names the algorithm, e.g. "ecdsa-p256-sha256"."""
+    @_builtins.property
+    def client_time(self) -> _timestamp_pb2.Timestamp:
+        """client_time repeats meta.client_time."""
+
+    def __init__(
+        self,
+        *,
+        payload_type: _builtins.str = ...,
+        payload_sha256: _builtins.bytes = ...,
+        session_id: _builtins.str = ...,
+        signer_certificate_sha256: _builtins.bytes = ...,
+        device_id: _builtins.str = ...,
+        client_sequence: _builtins.int = ...,
+        previous_envelope_sha256: _builtins.bytes = ...,
+        client_time: _timestamp_pb2.Timestamp | None = ...,
+        signature_algorithm: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["client_time", b"client_time"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["client_sequence", b"client_sequence", "client_time", b"client_time", "device_id", b"device_id", "payload_sha256", b"payload_sha256", "payload_type", b"payload_type", "previous_envelope_sha256", b"previous_envelope_sha256", "session_id", b"session_id", "signature_algorithm", b"signature_algorithm", "signer_certificate_sha256", b"signer_certificate_sha256"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___EnvelopeHeader: _TypeAlias = EnvelopeHeader  # noqa: Y015
+
+@_typing.final
+class SignedEnvelope(_message.Message):
+    """SignedEnvelope carries a signed header."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    HEADER_FIELD_NUMBER: _builtins.int
+    SIGNATURE_FIELD_NUMBER: _builtins.int
+    header: _builtins.bytes
+    """header is a serialized EnvelopeHeader, exactly the bytes that were signed."""
+    signature: _builtins.bytes
+    """signature is the signer's signature over header."""
+    def __init__(
+        self,
+        *,
+        header: _builtins.bytes = ...,
+        signature: _builtins.bytes = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["header", b"header", "signature", b"signature"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SignedEnvelope: _TypeAlias = SignedEnvelope  # noqa: Y015
+
+@_typing.final
+class TreeHead(_message.Message):
+    """TreeHead is a signed head of the audit log's Merkle tree (RFC 9162)."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    TREE_SIZE_FIELD_NUMBER: _builtins.int
+    ROOT_HASH_FIELD_NUMBER: _builtins.int
+    TIMESTAMP_FIELD_NUMBER: _builtins.int
+    SIGNATURE_FIELD_NUMBER: _builtins.int
+    SIGNATURE_ALGORITHM_FIELD_NUMBER: _builtins.int
+    tree_size: _builtins.int
+    """tree_size is the number of log entries the head covers."""
+    root_hash: _builtins.bytes
+    """root_hash is the Merkle tree hash of those entries."""
+    signature: _builtins.bytes
+    """signature is the log key's signature over the head (see docs/audit-log.md for the signed bytes)."""
+    signature_algorithm: _builtins.str
+    """signature_algorithm names the algorithm of signature."""
+    @_builtins.property
+    def timestamp(self) -> _timestamp_pb2.Timestamp:
+        """timestamp is the server time the head was signed."""
+
+    def __init__(
+        self,
+        *,
+        tree_size: _builtins.int = ...,
+        root_hash: _builtins.bytes = ...,
+        timestamp: _timestamp_pb2.Timestamp | None = ...,
+        signature: _builtins.bytes = ...,
+        signature_algorithm: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["timestamp", b"timestamp"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["root_hash", b"root_hash", "signature", b"signature", "signature_algorithm", b"signature_algorithm", "timestamp", b"timestamp", "tree_size", b"tree_size"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___TreeHead: _TypeAlias = TreeHead  # noqa: Y015
+
+@_typing.final
+class AuditReceipt(_message.Message):
+    """AuditReceipt proves that a change was appended to the audit log."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    LEAF_INDEX_FIELD_NUMBER: _builtins.int
+    LEAF_FIELD_NUMBER: _builtins.int
+    TREE_HEAD_FIELD_NUMBER: _builtins.int
+    INCLUSION_PROOF_FIELD_NUMBER: _builtins.int
+    leaf_index: _builtins.int
+    """leaf_index is the entry's position in the log."""
+    leaf: _builtins.bytes
+    """leaf is the entry's canonical bytes (its Merkle leaf data)."""
+    @_builtins.property
+    def tree_head(self) -> Global___TreeHead:
+        """tree_head is a signed head that includes the entry."""
+
+    @_builtins.property
+    def inclusion_proof(self) -> _containers.RepeatedScalarFieldContainer[_builtins.bytes]:
+        """inclusion_proof is the audit path from the leaf to tree_head.root_hash."""
+
+    def __init__(
+        self,
+        *,
+        leaf_index: _builtins.int = ...,
+        leaf: _builtins.bytes = ...,
+        tree_head: Global___TreeHead | None = ...,
+        inclusion_proof: _abc.Iterable[_builtins.bytes] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["tree_head", b"tree_head"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["inclusion_proof", b"inclusion_proof", "leaf", b"leaf", "leaf_index", b"leaf_index", "tree_head", b"tree_head"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___AuditReceipt: _TypeAlias = AuditReceipt  # noqa: Y015
 
 @_typing.final
 class CommandOutcome(_message.Message):
@@ -163,6 +334,7 @@ class CommandOutcome(_message.Message):
     PHASE_FIELD_NUMBER: _builtins.int
     ACCEPTED_AT_FIELD_NUMBER: _builtins.int
     CREATED_ID_FIELD_NUMBER: _builtins.int
+    RECEIPT_FIELD_NUMBER: _builtins.int
     first_sequence: _builtins.int
     """first_sequence is the session event sequence number of the first event the change produced."""
     last_sequence: _builtins.int
@@ -175,6 +347,10 @@ class CommandOutcome(_message.Message):
     def accepted_at(self) -> _timestamp_pb2.Timestamp:
         """accepted_at is the server time the change was stored."""
 
+    @_builtins.property
+    def receipt(self) -> Global___AuditReceipt:
+        """receipt proves the change (or its refusal) is in the audit log."""
+
     def __init__(
         self,
         *,
@@ -183,10 +359,11 @@ class CommandOutcome(_message.Message):
         phase: Global___Phase.ValueType = ...,
         accepted_at: _timestamp_pb2.Timestamp | None = ...,
         created_id: _builtins.str = ...,
+        receipt: Global___AuditReceipt | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["accepted_at", b"accepted_at"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["accepted_at", b"accepted_at", "receipt", b"receipt"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["accepted_at", b"accepted_at", "created_id", b"created_id", "first_sequence", b"first_sequence", "last_sequence", b"last_sequence", "phase", b"phase"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["accepted_at", b"accepted_at", "created_id", b"created_id", "first_sequence", b"first_sequence", "last_sequence", b"last_sequence", "phase", b"phase", "receipt", b"receipt"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

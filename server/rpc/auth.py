@@ -17,6 +17,7 @@ from typing import Any, Protocol
 import grpc
 from cryptography import x509
 
+from bideval.audit.envelope import ChainBroken, EnvelopeError, SignerMismatch
 from bideval.domain.errors import DomainError, NotFound, PermissionDenied
 from bideval.identity.pki import CertificateError, Identity, identity_from_certificate
 from server.rpc.errors import status_for
@@ -29,20 +30,38 @@ class AuthenticationError(Exception):
     pass
 
 
+# Refusals raised while handling a call that go into the audit log (policy refusals always do).
+AUDITED_REFUSALS = (EnvelopeError, SignerMismatch, ChainBroken)
+
+
 @lru_cache(maxsize=4096)
 def _identity_from_pem(pem: bytes) -> Identity:
     return identity_from_certificate(x509.load_pem_x509_certificate(pem))
 
 
-def caller_of(context: grpc.ServicerContext) -> Identity:
-    """The identity in the peer's client certificate (verified against the CA by the TLS layer)."""
+@lru_cache(maxsize=4096)
+def _certificate_from_pem(pem: bytes) -> x509.Certificate:
+    return x509.load_pem_x509_certificate(pem)
+
+
+def _peer_pem(context: grpc.ServicerContext) -> bytes:
     certificates = context.auth_context().get("x509_pem_cert")
     if not certificates:
         raise AuthenticationError("no client certificate: connect with your bideval credential")
+    return bytes(certificates[0])
+
+
+def caller_of(context: grpc.ServicerContext) -> Identity:
+    """The identity in the peer's client certificate (verified against the CA by the TLS layer)."""
     try:
-        return _identity_from_pem(certificates[0])
+        return _identity_from_pem(_peer_pem(context))
     except CertificateError as error:
         raise AuthenticationError(str(error)) from error
+
+
+def certificate_of(context: grpc.ServicerContext) -> x509.Certificate:
+    """The peer's client certificate itself: the key that must have signed the caller's changes."""
+    return _certificate_from_pem(_peer_pem(context))
 
 
 class Gatekeeper(Protocol):
@@ -52,6 +71,9 @@ class Gatekeeper(Protocol):
 
     def check_participant(self, session_id: str, caller: Identity) -> None:
         """Raise NotFound for an unknown session, PermissionDenied for a non-participant."""
+
+    def record_denial(self, caller: Identity | None, method: str, code: str, message: str) -> None:
+        """Put a refused call into the audit log."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,7 +97,14 @@ class AuthorizationInterceptor(grpc.ServerInterceptor):  # type: ignore[misc]
         try:
             caller = caller_of(context)
         except AuthenticationError as error:
+            self._gatekeeper.record_denial(None, method, "UNAUTHENTICATED", str(error))
             return Denial(grpc.StatusCode.UNAUTHENTICATED, str(error))
+        denial = self._authorize(method, request, caller)
+        if denial is not None:
+            self._gatekeeper.record_denial(caller, method, denial.code.name, denial.message)
+        return denial
+
+    def _authorize(self, method: str, request: Any, caller: Identity) -> Denial | None:
         if self._gatekeeper.is_revoked(caller.serial):
             return Denial(
                 grpc.StatusCode.UNAUTHENTICATED,
@@ -123,6 +152,12 @@ class AuthorizationInterceptor(grpc.ServerInterceptor):  # type: ignore[misc]
         log.warning("refused %s from %s: %s %s", method, context.peer(), denial.code.name, denial.message)
         context.abort(denial.code, denial.message)
 
+    def _refuse(self, method: str, context: grpc.ServicerContext, error: DomainError) -> None:
+        if isinstance(error, AUDITED_REFUSALS):
+            # A forged, tampered or out-of-chain signature is an attack or a broken client: on the record.
+            self._gatekeeper.record_denial(caller_of(context), method, status_for(error).name, str(error))
+        self._deny(method, context, Denial(status_for(error), str(error)))
+
     def _internal(self, method: str, context: grpc.ServicerContext) -> None:
         """A bug, not a refusal: log it in full, tell the client only that it happened and where to look."""
         if context.code() is not None:
@@ -139,7 +174,7 @@ class AuthorizationInterceptor(grpc.ServerInterceptor):  # type: ignore[misc]
             try:
                 return behavior(request, context)
             except DomainError as error:
-                self._deny(method, context, Denial(status_for(error), str(error)))
+                self._refuse(method, context, error)
             except Exception:
                 self._internal(method, context)
                 raise
@@ -156,7 +191,7 @@ class AuthorizationInterceptor(grpc.ServerInterceptor):  # type: ignore[misc]
             try:
                 yield from behavior(request, context)
             except DomainError as error:
-                self._deny(method, context, Denial(status_for(error), str(error)))
+                self._refuse(method, context, error)
             except Exception:
                 self._internal(method, context)
                 raise

@@ -15,6 +15,7 @@ from typing import Any
 from google.protobuf.struct_pb2 import Struct
 from google.protobuf.timestamp_pb2 import Timestamp
 
+from bideval.audit.entries import TreeHead
 from bideval.domain import commands as cmd
 from bideval.domain import workflow
 from bideval.domain.codec import to_jsonable
@@ -123,12 +124,44 @@ def meta_from_proto(meta: common_pb2.CommandMeta) -> CommandMeta:
 
 
 def outcome_to_proto(outcome: Outcome) -> common_pb2.CommandOutcome:
-    return common_pb2.CommandOutcome(
+    message = common_pb2.CommandOutcome(
         first_sequence=outcome.first_sequence,
         last_sequence=outcome.last_sequence,
         phase=phase_to_proto(cmd.Phase(outcome.phase)),
         accepted_at=timestamp(outcome.accepted_at),
         created_id=outcome.created_id,
+    )
+    if outcome.receipt is not None:
+        receipt = outcome.receipt
+        message.receipt.CopyFrom(
+            common_pb2.AuditReceipt(
+                leaf_index=receipt.leaf_index,
+                leaf=receipt.leaf,
+                tree_head=tree_head_to_proto(receipt.tree_head),
+                inclusion_proof=list(receipt.inclusion_proof),
+            )
+        )
+    return message
+
+
+def tree_head_to_proto(head: TreeHead) -> common_pb2.TreeHead:
+    return common_pb2.TreeHead(
+        tree_size=head.tree_size,
+        root_hash=head.root_hash,
+        timestamp=timestamp(head.timestamp),
+        signature=head.signature,
+        signature_algorithm=head.algorithm,
+    )
+
+
+def tree_head_from_proto(head: common_pb2.TreeHead) -> TreeHead:
+    # The signed bytes carry the time with microseconds and a UTC offset; the proto round-trips both.
+    return TreeHead(
+        tree_size=head.tree_size,
+        root_hash=head.root_hash,
+        timestamp=head.timestamp.ToDatetime(tzinfo=UTC),
+        signature=head.signature,
+        algorithm=head.signature_algorithm,
     )
 
 

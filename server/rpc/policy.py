@@ -83,6 +83,15 @@ POLICY: dict[str, Rule] = {
         },
     ),
     **_rules(
+        "AuditService",
+        {
+            "GetTreeHead": Rule(ANYONE, session_member=False),
+            "GetConsistencyProof": Rule(ANYONE, session_member=False),
+            "GetInclusionProof": Rule(ANYONE, session_member=False),
+            "CosignTreeHead": Rule(SUPERVISOR, session_member=False),
+        },
+    ),
+    **_rules(
         "DiagnosticsService",
         {
             "Ping": Rule(ANYONE, session_member=False),

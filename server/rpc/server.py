@@ -12,6 +12,8 @@ from grpc_reflection.v1alpha import reflection
 from bideval.v1 import (
     admin_service_pb2,
     admin_service_pb2_grpc,
+    audit_service_pb2,
+    audit_service_pb2_grpc,
     diagnostics_service_pb2,
     diagnostics_service_pb2_grpc,
     evaluation_service_pb2,
@@ -23,6 +25,7 @@ from server.application import EvaluationApp
 from server.rpc.auth import AuthorizationInterceptor
 from server.rpc.servicers import (
     AdminServicer,
+    AuditServicer,
     DiagnosticsServicer,
     EvaluationServicer,
     SupervisionServicer,
@@ -37,6 +40,7 @@ SERVICE_NAMES = (
     evaluation_service_pb2.DESCRIPTOR.services_by_name["EvaluationService"].full_name,
     supervision_service_pb2.DESCRIPTOR.services_by_name["SupervisionService"].full_name,
     admin_service_pb2.DESCRIPTOR.services_by_name["AdminService"].full_name,
+    audit_service_pb2.DESCRIPTOR.services_by_name["AuditService"].full_name,
     diagnostics_service_pb2.DESCRIPTOR.services_by_name["DiagnosticsService"].full_name,
 )
 
@@ -68,7 +72,8 @@ def create_server(
     evaluation_service_pb2_grpc.add_EvaluationServiceServicer_to_server(EvaluationServicer(app), server)
     supervision_service_pb2_grpc.add_SupervisionServiceServicer_to_server(SupervisionServicer(app), server)
     admin_service_pb2_grpc.add_AdminServiceServicer_to_server(AdminServicer(app), server)
-    diagnostics_service_pb2_grpc.add_DiagnosticsServiceServicer_to_server(DiagnosticsServicer(), server)
+    audit_service_pb2_grpc.add_AuditServiceServicer_to_server(AuditServicer(app), server)
+    diagnostics_service_pb2_grpc.add_DiagnosticsServiceServicer_to_server(DiagnosticsServicer(app), server)
     health_servicer = health.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
     for name in (*SERVICE_NAMES, ""):

@@ -13,11 +13,15 @@ import grpc
 from google.protobuf.message import Message
 
 from bideval import __version__
+from bideval.audit.entries import EntryKind, TreeHead
+from bideval.audit.envelope import open_envelope
+from bideval.audit.signing import certificate_der
 from bideval.domain.commands import Command
 from bideval.v1 import (
     admin_service_pb2,
     admin_service_pb2_grpc,
-    common_pb2,
+    audit_service_pb2,
+    audit_service_pb2_grpc,
     diagnostics_service_pb2,
     diagnostics_service_pb2_grpc,
     evaluation_service_pb2,
@@ -27,7 +31,7 @@ from bideval.v1 import (
 )
 from server.application import EvaluationApp
 from server.rpc import convert
-from server.rpc.auth import caller_of
+from server.rpc.auth import caller_of, certificate_of
 
 ResponseT = TypeVar("ResponseT", bound=Message)
 
@@ -43,14 +47,15 @@ def _run_command(
     response_type: Callable[..., ResponseT],
     to_command: Callable[[Any], Command],
 ) -> ResponseT:
-    method = type(request).DESCRIPTOR.full_name
-    command = to_command(request)
+    certificate = certificate_of(context)
+    change = open_envelope(request, certificate)  # nothing is looked at before the signature checks out
     outcome = app.execute(
         caller_of(context),
+        certificate,
         convert.meta_from_proto(request.meta),
-        method,
-        request.SerializeToString(),
-        command,
+        type(request).DESCRIPTOR.full_name,
+        change,
+        lambda: to_command(request),
     )
     return response_type(outcome=convert.outcome_to_proto(outcome))
 
@@ -240,7 +245,47 @@ AdminServicer = type(
 )
 
 
+class AuditServicer(audit_service_pb2_grpc.AuditServiceServicer):
+    def __init__(self, app: EvaluationApp) -> None:
+        self.app = app
+
+    def GetTreeHead(
+        self, request: audit_service_pb2.GetTreeHeadRequest, context: grpc.ServicerContext
+    ) -> audit_service_pb2.GetTreeHeadResponse:
+        head = self.app.tree_head()
+        response = audit_service_pb2.GetTreeHeadResponse(
+            log_certificate=certificate_der(self.app.log_certificate)
+        )
+        if head is not None:
+            response.tree_head.CopyFrom(convert.tree_head_to_proto(head))
+        return response
+
+    def GetConsistencyProof(
+        self, request: audit_service_pb2.GetConsistencyProofRequest, context: grpc.ServicerContext
+    ) -> audit_service_pb2.GetConsistencyProofResponse:
+        proof = self.app.consistency_proof(request.first_size, request.second_size)
+        return audit_service_pb2.GetConsistencyProofResponse(proof=proof)
+
+    def GetInclusionProof(
+        self, request: audit_service_pb2.GetInclusionProofRequest, context: grpc.ServicerContext
+    ) -> audit_service_pb2.GetInclusionProofResponse:
+        leaf, proof = self.app.inclusion_proof(request.leaf_index, request.tree_size)
+        return audit_service_pb2.GetInclusionProofResponse(leaf=leaf, proof=proof)
+
+    def CosignTreeHead(
+        self, request: audit_service_pb2.CosignTreeHeadRequest, context: grpc.ServicerContext
+    ) -> audit_service_pb2.CosignTreeHeadResponse:
+        head: TreeHead = convert.tree_head_from_proto(request.tree_head)
+        count = self.app.cosign(
+            caller_of(context), certificate_of(context), head, request.signature, request.signature_algorithm
+        )
+        return audit_service_pb2.CosignTreeHeadResponse(cosignatures=count)
+
+
 class DiagnosticsServicer(diagnostics_service_pb2_grpc.DiagnosticsServiceServicer):
+    def __init__(self, app: EvaluationApp) -> None:
+        self.app = app
+
     def Ping(
         self, request: diagnostics_service_pb2.PingRequest, context: grpc.ServicerContext
     ) -> diagnostics_service_pb2.PingResponse:
@@ -250,6 +295,10 @@ class DiagnosticsServicer(diagnostics_service_pb2_grpc.DiagnosticsServiceService
         self, request: diagnostics_service_pb2.GetServerInfoRequest, context: grpc.ServicerContext
     ) -> diagnostics_service_pb2.GetServerInfoResponse:
         caller = caller_of(context)
+        # A client identifies itself with this call when it connects: that is its login.
+        self.app.record(
+            EntryKind.LOGIN, caller, type(request).DESCRIPTOR.full_name, detail={"peer": context.peer()}
+        )
         return diagnostics_service_pb2.GetServerInfoResponse(
             server_version=__version__,
             caller_id=caller.person_id,
@@ -258,4 +307,10 @@ class DiagnosticsServicer(diagnostics_service_pb2_grpc.DiagnosticsServiceService
         )
 
 
-__all__ = ["AdminServicer", "DiagnosticsServicer", "EvaluationServicer", "SupervisionServicer", "common_pb2"]
+__all__ = [
+    "AdminServicer",
+    "AuditServicer",
+    "DiagnosticsServicer",
+    "EvaluationServicer",
+    "SupervisionServicer",
+]

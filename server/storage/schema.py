@@ -69,6 +69,7 @@ class OperationRow(Base):
     outcome_json: Mapped[str] = mapped_column(Text)
     client_time: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    envelope_sha256: Mapped[bytes | None] = mapped_column(LargeBinary(32), nullable=True)
 
 
 class DocumentRow(Base):
@@ -91,3 +92,49 @@ class RevocationRow(Base):
     reason: Mapped[str] = mapped_column(Text)
     revoked_by: Mapped[str] = mapped_column(String(64))
     revoked_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class AuditEntryRow(Base):
+    """One audit log entry: the canonical bytes that are the Merkle leaf (bideval.audit.entries.Entry)."""
+
+    __tablename__ = "audit_entries"
+
+    leaf_index: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    leaf: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class TreeHeadRow(Base):
+    """A tree head signed by the log key after the append that made the tree this size."""
+
+    __tablename__ = "tree_heads"
+
+    tree_size: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    root_hash: Mapped[bytes] = mapped_column(LargeBinary(32))
+    timestamp: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    signature: Mapped[bytes] = mapped_column(LargeBinary)
+    algorithm: Mapped[str] = mapped_column(String(40))
+
+
+class CosignatureRow(Base):
+    """A supervisor's signature over a tree head their client checked (witnessing)."""
+
+    __tablename__ = "cosignatures"
+    __table_args__ = (
+        UniqueConstraint("tree_size", "certificate_sha256", name="uq_cosignatures_head_signer"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    tree_size: Mapped[int] = mapped_column(ForeignKey("tree_heads.tree_size"))
+    certificate_sha256: Mapped[str] = mapped_column(ForeignKey("certificates.sha256"))
+    signature: Mapped[bytes] = mapped_column(LargeBinary)
+    algorithm: Mapped[str] = mapped_column(String(40))
+
+
+class CertificateRow(Base):
+    """Every certificate that signed something in the log (people and the log key), for offline checks."""
+
+    __tablename__ = "certificates"
+
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    der: Mapped[bytes] = mapped_column(LargeBinary)
+    person_id: Mapped[str] = mapped_column(String(64))

@@ -22,11 +22,23 @@ from sqlalchemy import Dialect, Engine, Table, func, insert, select
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session as DbSession
 
+from bideval.audit.entries import TreeHead, canonical_json
 from bideval.domain.codec import from_jsonable, to_jsonable
 from bideval.domain.errors import Conflict, NotFound
 from bideval.domain.setup import SessionSetup
 from server.storage.database import make_engine, migrate
-from server.storage.schema import Base, DocumentRow, EventRow, OperationRow, RevocationRow, SessionRow
+from server.storage.schema import (
+    AuditEntryRow,
+    Base,
+    CertificateRow,
+    CosignatureRow,
+    DocumentRow,
+    EventRow,
+    OperationRow,
+    RevocationRow,
+    SessionRow,
+    TreeHeadRow,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +62,7 @@ class OperationRecord:
     outcome: Mapping[str, Any]
     client_time: datetime | None
     received_at: datetime
+    envelope_sha256: bytes = b""  # the device's signature chain continues from here
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,13 +80,66 @@ def _utc(moment: datetime) -> datetime:
 
 
 def _dumps(data: Any) -> str:
-    return json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    # The audit log hashes event rows as stored: one canonical form for both (bideval.audit.entries).
+    return canonical_json(data).decode("utf-8")
 
 
 _EVENTS_TABLE = Base.metadata.tables[EventRow.__tablename__]
 _OPERATIONS_TABLE = Base.metadata.tables[OperationRow.__tablename__]
-_INSERT_EVENTS = insert(_EVENTS_TABLE)
-_INSERT_OPERATION = insert(_OPERATIONS_TABLE)
+_AUDIT_TABLE = Base.metadata.tables[AuditEntryRow.__tablename__]
+_HEADS_TABLE = Base.metadata.tables[TreeHeadRow.__tablename__]
+_CERTIFICATES_TABLE = Base.metadata.tables[CertificateRow.__tablename__]
+_COSIGNATURES_TABLE = Base.metadata.tables[CosignatureRow.__tablename__]
+# The order rows are written in one commit (certificates before the cosignatures that reference them).
+_WRITE_ORDER = (
+    _EVENTS_TABLE,
+    _OPERATIONS_TABLE,
+    _CERTIFICATES_TABLE,
+    _AUDIT_TABLE,
+    _HEADS_TABLE,
+    _COSIGNATURES_TABLE,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class AuditRecord:
+    """Audit rows that commit with the change they vouch for: the entry, the head covering it, any
+    certificate seen for the first time, and a supervisor's co-signature."""
+
+    leaf_index: int
+    leaf: bytes
+    tree_head: TreeHead
+    certificates: tuple[tuple[str, bytes, str], ...] = ()  # (sha256 hex, DER, person id)
+    cosignature: tuple[int, str, bytes, str] | None = None  # (tree size, certificate sha256, signature, alg)
+
+    def rows(self) -> dict[Table, list[dict[str, Any]]]:
+        head = self.tree_head
+        rows: dict[Table, list[dict[str, Any]]] = {
+            _CERTIFICATES_TABLE: [
+                {"sha256": sha, "der": der, "person_id": person} for sha, der, person in self.certificates
+            ],
+            _AUDIT_TABLE: [{"leaf_index": self.leaf_index, "leaf": self.leaf}],
+            _HEADS_TABLE: [
+                {
+                    "tree_size": head.tree_size,
+                    "root_hash": head.root_hash,
+                    "timestamp": head.timestamp,
+                    "signature": head.signature,
+                    "algorithm": head.algorithm,
+                }
+            ],
+        }
+        if self.cosignature is not None:
+            size, certificate_sha256, signature, algorithm = self.cosignature
+            rows[_COSIGNATURES_TABLE] = [
+                {
+                    "tree_size": size,
+                    "certificate_sha256": certificate_sha256,
+                    "signature": signature,
+                    "algorithm": algorithm,
+                }
+            ]
+        return rows
 
 
 class _CompiledInsert:
@@ -110,18 +176,18 @@ class _SqliteWriter:
         assert dbapi_connection is not None
         self._dbapi_connection: Any = dbapi_connection
         self._dbapi_error: type[Exception] = engine.dialect.loaded_dbapi.Error
-        self._events = _CompiledInsert(_EVENTS_TABLE, engine.dialect)
-        self._operation = _CompiledInsert(_OPERATIONS_TABLE, engine.dialect)
+        self._inserts = {table: _CompiledInsert(table, engine.dialect) for table in _WRITE_ORDER}
 
-    def insert(self, event_rows: list[dict[str, Any]], operation_row: dict[str, Any] | None) -> None:
+    def insert(self, batches: Mapping[Table, list[dict[str, Any]]]) -> None:
         connection = self._dbapi_connection
         try:
             cursor = connection.cursor()
             try:
-                if event_rows:
-                    cursor.executemany(self._events.sql, [self._events.parameters(r) for r in event_rows])
-                if operation_row is not None:
-                    cursor.execute(self._operation.sql, self._operation.parameters(operation_row))
+                for table in _WRITE_ORDER:
+                    rows = batches.get(table)
+                    if rows:
+                        compiled = self._inserts[table]
+                        cursor.executemany(compiled.sql, [compiled.parameters(row) for row in rows])
             finally:
                 cursor.close()
             connection.commit()
@@ -170,7 +236,10 @@ class Store:
     # -- sessions -------------------------------------------------------------------------------------
 
     def import_sessions(
-        self, setups: Sequence[tuple[SessionSetup, Mapping[str, Path]]], now: datetime
+        self,
+        setups: Sequence[tuple[SessionSetup, Mapping[str, Path]]],
+        now: datetime,
+        audit: AuditRecord | None = None,
     ) -> None:
         """Store sessions with their documents, all or nothing.
 
@@ -201,6 +270,9 @@ class Store:
             db.flush()
             for session_id, document_id, digest, size in blob_paths:
                 db.add(DocumentRow(session_id=session_id, document_id=document_id, sha256=digest, size=size))
+            db.flush()
+            if audit is not None:
+                _write_audit(db, audit)
 
     def load_sessions(self) -> list[tuple[SessionSetup, datetime, list[StoredEvent]]]:
         with DbSession(self._engine) as db:
@@ -239,51 +311,60 @@ class Store:
 
     # -- writes ---------------------------------------------------------------------------------------
 
-    def commit(self, events: Sequence[StoredEvent], operation: OperationRecord | None) -> None:
-        """Append events and record the operation's first answer in one transaction.
+    def commit(
+        self,
+        events: Sequence[StoredEvent],
+        operation: OperationRecord | None,
+        audit: AuditRecord | None = None,
+    ) -> None:
+        """Append events, the operation's first answer and the audit rows in one transaction.
 
         The primary key (session_id, sequence) makes a second writer with a stale sequence fail instead of
         interleaving; the unique constraints on operations do the same for a device's numbering and
-        operation ids. Plain inserts of prepared rows: the ORM's unit of work cost more than the fsync.
+        operation ids, and the audit tables' keys for the log's positions. Plain inserts of prepared rows:
+        the ORM's unit of work cost more than the fsync.
         """
-        event_rows = [
-            {
-                "session_id": event.session_id,
-                "sequence": event.sequence,
-                "kind": event.kind,
-                "actor_id": event.actor_id,
-                "occurred_at": event.occurred_at,
-                "payload_json": _dumps(event.payload),
-            }
-            for event in events
-        ]
-        operation_row = (
-            None
-            if operation is None
-            else {
-                "device_key": operation.device_key,
-                "operation_id": operation.operation_id,
-                "client_sequence": operation.client_sequence,
-                "session_id": operation.session_id,
-                "method": operation.method,
-                "request_digest": operation.request_digest,
-                "outcome_json": _dumps(operation.outcome),
-                "client_time": operation.client_time,
-                "received_at": operation.received_at,
-            }
-        )
+        batches: dict[Table, list[dict[str, Any]]] = {
+            _EVENTS_TABLE: [
+                {
+                    "session_id": event.session_id,
+                    "sequence": event.sequence,
+                    "kind": event.kind,
+                    "actor_id": event.actor_id,
+                    "occurred_at": event.occurred_at,
+                    "payload_json": _dumps(event.payload),
+                }
+                for event in events
+            ]
+        }
+        if operation is not None:
+            batches[_OPERATIONS_TABLE] = [
+                {
+                    "device_key": operation.device_key,
+                    "operation_id": operation.operation_id,
+                    "client_sequence": operation.client_sequence,
+                    "session_id": operation.session_id,
+                    "method": operation.method,
+                    "request_digest": operation.request_digest,
+                    "outcome_json": _dumps(operation.outcome),
+                    "client_time": operation.client_time,
+                    "received_at": operation.received_at,
+                    "envelope_sha256": operation.envelope_sha256,
+                }
+            ]
+        if audit is not None:
+            batches.update(audit.rows())
         try:
             if self._sqlite:
                 with self._writer_lock:
                     if self._writer is None:
                         self._writer = _SqliteWriter(self._engine)
-                    self._writer.insert(event_rows, operation_row)
+                    self._writer.insert(batches)
             else:
                 with self._engine.connect() as connection, connection.begin():
-                    if event_rows:
-                        connection.execute(_INSERT_EVENTS, event_rows)
-                    if operation_row is not None:
-                        connection.execute(_INSERT_OPERATION, operation_row)
+                    for table in _WRITE_ORDER:
+                        if batches.get(table):
+                            connection.execute(insert(table), batches[table])
         except IntegrityError as error:
             raise Conflict(f"concurrent write refused: {error.orig}") from error
 
@@ -308,16 +389,118 @@ class Store:
                 outcome=json.loads(row.outcome_json),
                 client_time=_utc(row.client_time) if row.client_time else None,
                 received_at=_utc(row.received_at),
+                envelope_sha256=row.envelope_sha256 or b"",
             )
 
-    def last_client_sequences(self) -> dict[str, int]:
+    def device_positions(self) -> dict[str, tuple[int, bytes]]:
+        """Each device's last client sequence number and the SHA-256 of its last signed envelope."""
+        last = (
+            select(OperationRow.device_key, func.max(OperationRow.client_sequence).label("sequence"))
+            .group_by(OperationRow.device_key)
+            .subquery()
+        )
+        query = select(
+            OperationRow.device_key, OperationRow.client_sequence, OperationRow.envelope_sha256
+        ).join(
+            last,
+            (OperationRow.device_key == last.c.device_key)
+            & (OperationRow.client_sequence == last.c.sequence),
+        )
+        with self._engine.connect() as connection:
+            return {
+                device_key: (int(sequence), bytes(envelope or b""))
+                for device_key, sequence, envelope in connection.execute(query)
+            }
+
+    # -- audit log ------------------------------------------------------------------------------------
+
+    def audit_leaves(self, start: int = 0, stop: int | None = None) -> list[bytes]:
+        query = (
+            select(AuditEntryRow.leaf)
+            .where(AuditEntryRow.leaf_index >= start)
+            .order_by(AuditEntryRow.leaf_index)
+        )
+        if stop is not None:
+            query = query.where(AuditEntryRow.leaf_index < stop)
+        with self._engine.connect() as connection:
+            return [bytes(leaf) for (leaf,) in connection.execute(query)]
+
+    def audit_leaf(self, index: int) -> bytes:
+        with self._engine.connect() as connection:
+            leaf = connection.execute(
+                select(AuditEntryRow.leaf).where(AuditEntryRow.leaf_index == index)
+            ).scalar()
+        if leaf is None:
+            raise NotFound(f"audit entry {index} does not exist")
+        return bytes(leaf)
+
+    def tree_heads(self, sizes: Iterable[int] | None = None) -> list[TreeHead]:
+        query = select(TreeHeadRow).order_by(TreeHeadRow.tree_size)
+        if sizes is not None:
+            query = query.where(TreeHeadRow.tree_size.in_(list(sizes)))
         with DbSession(self._engine) as db:
-            rows = db.execute(
-                select(OperationRow.device_key, func.max(OperationRow.client_sequence)).group_by(
-                    OperationRow.device_key
+            return [
+                TreeHead(
+                    row.tree_size,
+                    bytes(row.root_hash),
+                    _utc(row.timestamp),
+                    bytes(row.signature),
+                    row.algorithm,
                 )
-            ).all()
-            return {device_key: int(sequence) for device_key, sequence in rows}
+                for row in db.scalars(query)
+            ]
+
+    def latest_tree_head(self) -> TreeHead | None:
+        with DbSession(self._engine) as db:
+            row = db.scalars(select(TreeHeadRow).order_by(TreeHeadRow.tree_size.desc()).limit(1)).first()
+            if row is None:
+                return None
+            return TreeHead(
+                row.tree_size, bytes(row.root_hash), _utc(row.timestamp), bytes(row.signature), row.algorithm
+            )
+
+    def certificates(self) -> dict[str, bytes]:
+        """SHA-256 (hex) of DER -> DER of every certificate that signed something in the log."""
+        with self._engine.connect() as connection:
+            rows = connection.execute(select(CertificateRow.sha256, CertificateRow.der))
+            return {sha: bytes(der) for sha, der in rows}
+
+    def cosignatures(self) -> list[tuple[int, str, bytes, str]]:
+        with self._engine.connect() as connection:
+            rows = connection.execute(
+                select(
+                    CosignatureRow.tree_size,
+                    CosignatureRow.certificate_sha256,
+                    CosignatureRow.signature,
+                    CosignatureRow.algorithm,
+                ).order_by(CosignatureRow.id)
+            )
+            return [(int(size), sha, bytes(signature), algorithm) for size, sha, signature, algorithm in rows]
+
+    def session_rows(self) -> dict[str, str]:
+        """session id -> setup JSON exactly as stored (what the log's import entries vouch for)."""
+        with self._engine.connect() as connection:
+            rows = connection.execute(select(SessionRow.session_id, SessionRow.setup_json))
+            return {session_id: setup_json for session_id, setup_json in rows}
+
+    def event_rows(self, session_id: str) -> list[tuple[int, str, str, datetime, str]]:
+        """(sequence, kind, actor, time, payload JSON) exactly as stored, for verification."""
+        query = (
+            select(
+                EventRow.sequence,
+                EventRow.kind,
+                EventRow.actor_id,
+                EventRow.occurred_at,
+                EventRow.payload_json,
+            )
+            .where(EventRow.session_id == session_id)
+            .order_by(EventRow.sequence)
+        )
+        with self._engine.connect() as connection:
+            return [
+                (int(sequence), kind, actor, _utc(at), payload)
+                for sequence, kind, actor, at, payload in connection.execute(query)
+            ]
 
     def operation_ids(self) -> list[tuple[str, str]]:
         """(device_key, operation_id) of every recorded operation."""
@@ -377,10 +560,22 @@ class Store:
 
     # -- revocations ----------------------------------------------------------------------------------
 
-    def revoke(self, serial: str, reason: str, revoked_by: str, now: datetime) -> None:
+    def revoke(
+        self, serial: str, reason: str, revoked_by: str, now: datetime, audit: AuditRecord | None = None
+    ) -> None:
         with DbSession(self._engine) as db, db.begin():
             if db.get(RevocationRow, serial) is None:
                 db.add(RevocationRow(serial=serial, reason=reason, revoked_by=revoked_by, revoked_at=now))
+                db.flush()
+            if audit is not None:
+                _write_audit(db, audit)
+
+    def count_cosignatures(self, tree_size: int) -> int:
+        with self._engine.connect() as connection:
+            query = (
+                select(func.count()).select_from(CosignatureRow).where(CosignatureRow.tree_size == tree_size)
+            )
+            return int(connection.execute(query).scalar() or 0)
 
     def revoked_serials(self) -> frozenset[str]:
         with DbSession(self._engine) as db:
@@ -389,3 +584,10 @@ class Store:
     def session_ids(self) -> Iterable[str]:
         with DbSession(self._engine) as db:
             return list(db.scalars(select(SessionRow.session_id)).all())
+
+
+def _write_audit(db: DbSession, audit: AuditRecord) -> None:
+    rows = audit.rows()
+    for table in _WRITE_ORDER:
+        if rows.get(table):
+            db.execute(insert(table), rows[table])

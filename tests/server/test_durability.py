@@ -23,7 +23,7 @@ import pytest
 from google.protobuf.message import Message
 
 from app.services.committee import CommitteeDriver
-from app.services.connection import ApiClient, Endpoint, Sequencer, open_channel
+from app.services.connection import ApiClient, Endpoint, Sequencer, open_channel, signer_from_pem
 from bideval.identity.pki import Role, cert_to_pem, key_to_plain_pem
 from bideval.v1 import common_pb2, evaluation_service_pb2
 from server.datadir import PASSPHRASE_ENV, DataDir
@@ -230,9 +230,14 @@ def test_sigkill_loses_no_acknowledged_write(tmp_path: Path, demo_package: Loade
     credentials = prepare_data_dir(root, demo_package)
     ca_pem = DataDir(root).pki.ca_path.read_bytes()
     session_id = demo_package.setups[0].session_id
-    writers = {person: Writer(person, Sequencer(f"{person}-room-pc")) for person in COMMITTEE}
-    supervisor_sequencer = Sequencer("S01-console")
-    driver_sequencers = {person: Sequencer(f"{person}-driver") for person in COMMITTEE}
+    writers = {
+        person: Writer(person, Sequencer(f"{person}-room-pc", signer_from_pem(*credentials[person])))
+        for person in COMMITTEE
+    }
+    supervisor_sequencer = Sequencer("S01-console", signer_from_pem(*credentials["S01"]))
+    driver_sequencers = {
+        person: Sequencer(f"{person}-driver", signer_from_pem(*credentials[person])) for person in COMMITTEE
+    }
     written_from = 0
 
     with (tmp_path / "server.log").open("a", encoding="utf-8") as log:

@@ -9,6 +9,7 @@ from google.protobuf.message import Message
 from bideval.identity.pki import Role
 from bideval.v1 import (
     admin_service_pb2,
+    audit_service_pb2,
     diagnostics_service_pb2,
     evaluation_service_pb2,
     supervision_service_pb2,
@@ -20,6 +21,7 @@ SERVICE_MODULES = (
     evaluation_service_pb2,
     supervision_service_pb2,
     admin_service_pb2,
+    audit_service_pb2,
     diagnostics_service_pb2,
 )
 ALL_METHODS = sorted(
@@ -61,6 +63,7 @@ def _call(
         "EvaluationService": client.evaluation,
         "SupervisionService": client.supervision,
         "AdminService": client.admin,
+        "AuditService": client.audit,
         "DiagnosticsService": client.diagnostics,
     }[service_name]
     try:

@@ -76,7 +76,7 @@ def test_commit_appends_events_with_operation_atomically(store: Store, demo_pack
     assert record is not None
     assert record.outcome == {"ok": {"first_sequence": 1}}
     assert record.client_time == NOW
-    assert store.last_client_sequences() == {"E01/dev": 1}
+    assert store.device_positions() == {"E01/dev": (1, b"")}
 
 
 def test_a_failed_commit_stores_nothing(store: Store, demo_package: LoadedPackage) -> None:

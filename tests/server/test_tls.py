@@ -10,7 +10,7 @@ import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 
-from app.services.connection import ApiClient, Endpoint, Sequencer, open_channel
+from app.services.connection import ApiClient, Endpoint, Sequencer, open_channel, signer_from_pem
 from bideval import __version__
 from bideval.identity.pki import (
     Role,
@@ -28,6 +28,7 @@ BIDEVAL_SERVICES = {
     "bideval.v1.EvaluationService",
     "bideval.v1.SupervisionService",
     "bideval.v1.AdminService",
+    "bideval.v1.AuditService",
     "bideval.v1.DiagnosticsService",
 }
 
@@ -37,7 +38,9 @@ def connect(
 ) -> ApiClient:
     ca = ca_pem if ca_pem is not None else server.pki.directory.ca_path.read_bytes()
     return ApiClient(
-        open_channel(Endpoint(server.address, ca, cert_pem, key_pem)), Sequencer(device), timeout=5
+        open_channel(Endpoint(server.address, ca, cert_pem, key_pem)),
+        Sequencer(device, signer_from_pem(cert_pem, key_pem)),
+        timeout=5,
     )
 
 

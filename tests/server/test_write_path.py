@@ -15,6 +15,7 @@ import grpc
 import pytest
 from cryptography import x509
 
+from bideval.audit.envelope import SignedChange, seal, sha256
 from bideval.domain.errors import Conflict, FailedPrecondition
 from bideval.identity.pki import Identity, Role, identity_from_certificate
 from bideval.v1 import common_pb2, evaluation_service_pb2
@@ -34,6 +35,8 @@ def _check_in(
         session_id=server.session_id, operation_id=operation_id, device_id="dev", client_sequence=sequence
     )
     request = evaluation_service_pb2.CheckInRequest(meta=meta, venue_id=venue or VENUES[person_id])
+    # Signed onto the device's chain as the server holds it: these tests are about ids and numbers.
+    seal(request, client.sequencer.signer, server.app._device_envelopes.get(f"{person_id}/dev", b""))
     response: evaluation_service_pb2.CheckInResponse = client.evaluation.CheckIn(request, timeout=10)
     return response
 
@@ -100,9 +103,13 @@ def test_a_reused_id_on_an_accepted_change_leaves_the_state_as_stored(
     )
 
 
-def _identity(server: RunningServer, person_id: str) -> Identity:
+def _certificate(server: RunningServer, person_id: str) -> x509.Certificate:
     cert_pem, _key = server.pki.person(person_id, Role.EXPERT)
-    return identity_from_certificate(x509.load_pem_x509_certificate(cert_pem))
+    return x509.load_pem_x509_certificate(cert_pem)
+
+
+def _identity(server: RunningServer, person_id: str) -> Identity:
+    return identity_from_certificate(_certificate(server, person_id))
 
 
 @pytest.mark.parametrize("seen", [True, False], ids=["id-seen", "id-caught-at-commit"])
@@ -110,26 +117,40 @@ def test_same_bytes_under_a_taken_id_replay_the_first_answer(server: RunningServ
     """Called directly, request bytes need not hold the sequence: the same digest gets the first answer."""
     app = server.app
     caller = _identity(server, "E03")
-    command = convert.check_in(evaluation_service_pb2.CheckInRequest(venue_id=VENUES["E03"]))
+    certificate = _certificate(server, "E03")
+    request = evaluation_service_pb2.CheckInRequest(venue_id=VENUES["E03"])
     method = "bideval.v1.CheckInRequest"
 
     def meta(operation_id: str, sequence: int) -> CommandMeta:
         return CommandMeta(server.session_id, operation_id, "dev", sequence, None)
 
-    first = app.execute(caller, meta("op-a", 1), method, b"same", command)
+    def execute(operation_id: str, sequence: int, payload: bytes) -> object:
+        # The envelope was checked by the servicer; here only its chain link and payload matter.
+        previous = app._device_envelopes.get(f"{caller.person_id}/dev", b"")
+        change = SignedChange(b"env" + payload, sha256(b"env" + payload), previous, payload, b"")
+        return app.execute(
+            caller,
+            certificate,
+            meta(operation_id, sequence),
+            method,
+            change,
+            lambda: convert.check_in(request),
+        )
+
+    first = execute("op-a", 1, b"same")
     events = _last_sequence(server)
     if not seen:
         app._operation_hashes.clear()
-    assert app.execute(caller, meta("op-a", 2), method, b"same", command) == first
+    assert execute("op-a", 2, b"same") == first
     with pytest.raises(Conflict, match="already used for a different request"):
-        app.execute(caller, meta("op-a", 2), method, b"other", command)
+        execute("op-a", 2, b"other")
     assert _last_sequence(server) == events
     # Sequence 2 was used up by neither: a new operation takes it (refused: already checked in).
     with pytest.raises(FailedPrecondition):
-        app.execute(caller, meta("op-b", 2), method, b"new", command)
+        execute("op-b", 2, b"new")
     with pytest.raises(OutOfOrder, match="expected 3"):
-        app.execute(caller, meta("op-c", 4), method, b"new", command)
-    assert app.store.last_client_sequences()[f"{caller.person_id}/dev"] == 2
+        execute("op-c", 4, b"new")
+    assert app.store.device_positions()[f"{caller.person_id}/dev"][0] == 2
 
 
 def test_a_restart_continues_each_device_numbering(server: RunningServer) -> None:
@@ -165,7 +186,7 @@ def test_commits_on_the_writer_connection_are_durable_and_released(tmp_path: Pat
     assert writer._dbapi_connection.execute("PRAGMA journal_mode").fetchone() == ("wal",)
     # Another connection sees every commit while the writer is held, and nothing of the refused ones.
     other = Store.open(url, tmp_path / "blobs")
-    assert other.last_client_sequences() == {"E01/dev": 3}
+    assert other.device_positions() == {"E01/dev": (3, b"")}
     assert sorted(operation_id for _key, operation_id in other.operation_ids()) == ["op-1", "op-2", "op-3"]
     store.close()
     other.commit([], record("op-4", 4))
