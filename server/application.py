@@ -54,6 +54,7 @@ from server.storage.store import AuditRecord, OperationRecord, Store, StoredEven
 log = logging.getLogger(__name__)
 
 Clock = Callable[[], datetime]
+ADMIN_TOOL = "bideval-admin"  # who made an admin change with no person's certificate (the data-dir owner)
 
 
 def utc_now() -> datetime:
@@ -209,7 +210,8 @@ class EvaluationApp:
     def is_revoked(self, serial: int) -> bool:
         return str(serial) in self._revoked
 
-    def revoke(self, caller: Identity, serial: str, reason: str) -> None:
+    def revoke(self, caller: Identity | None, serial: str, reason: str) -> None:
+        """Revoke a certificate; ``caller`` is None for the admin tool run on the server's data directory."""
         if not reason.strip():
             raise InvalidArgument("a reason is required to revoke a certificate")
         with self._lock:
@@ -219,12 +221,16 @@ class EvaluationApp:
                 _plain_entry(self._log.size, EntryKind.REVOCATION, now, caller, detail=detail), now
             )
             try:
-                self._store.revoke(serial, reason, caller.person_id, now, audit.record())
+                self._store.revoke(
+                    serial, reason, caller.person_id if caller else ADMIN_TOOL, now, audit.record()
+                )
             except Exception:
                 self.reload()
                 raise
             self._revoked = self._store.revoked_serials()
-        log.warning("certificate %s revoked by %s: %s", serial, caller.person_id, reason)
+        log.warning(
+            "certificate %s revoked by %s: %s", serial, caller.person_id if caller else ADMIN_TOOL, reason
+        )
 
     def check_participant(self, session_id: str, caller: Identity) -> None:
         runtime = self.runtime(session_id)

@@ -6,7 +6,6 @@ import argparse
 import os
 import sys
 from collections.abc import Sequence
-from datetime import UTC, datetime
 from getpass import getpass
 from pathlib import Path
 
@@ -82,6 +81,8 @@ def cmd_credential_issue(args: argparse.Namespace) -> int:
 
 
 def cmd_credential_revoke(args: argparse.Namespace) -> int:
+    from server.admin.offline import offline_app
+
     data_dir = _data_dir(args)
     try:
         data_dir.pki.issued_certificate(args.serial)
@@ -89,11 +90,8 @@ def cmd_credential_revoke(args: argparse.Namespace) -> int:
         raise SystemExit(str(error)) from error
     if not args.reason.strip():
         raise SystemExit("--reason must not be empty")
-    store = data_dir.open_store(args.database_url)
-    try:
-        store.revoke(str(args.serial), args.reason, "bideval-admin", datetime.now(UTC))
-    finally:
-        store.close()
+    with offline_app(data_dir, read_passphrase(args.passphrase_file), args.database_url) as app:
+        app.revoke(None, str(args.serial), args.reason)
     print(f"certificate {args.serial} revoked; a running server applies it at its next start")
     return 0
 
@@ -103,7 +101,9 @@ def cmd_session_import(args: argparse.Namespace) -> int:
     from server.packages.manifest import PackageError
 
     try:
-        setups = import_package(_data_dir(args), args.path, args.database_url)
+        setups = import_package(
+            _data_dir(args), args.path, read_passphrase(args.passphrase_file), args.database_url
+        )
     except (PackageError, DomainError) as error:
         print(f"import refused, nothing was stored:\n{error}", file=sys.stderr)
         return 2
@@ -170,6 +170,7 @@ def build_parser() -> argparse.ArgumentParser:
     revoke = with_database(with_data_dir(credentials.add_parser("revoke", help="revoke a certificate")))
     revoke.add_argument("serial", type=int)
     revoke.add_argument("--reason", required=True)
+    revoke.add_argument("--passphrase-file", type=Path)
     revoke.set_defaults(func=cmd_credential_revoke)
 
     session = commands.add_parser("session", help="evaluation sessions").add_subparsers(
@@ -177,6 +178,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     do_import = with_database(with_data_dir(session.add_parser("import", help="import a session package")))
     do_import.add_argument("path", type=Path, help="package directory or .zip (see docs/session-package.md)")
+    do_import.add_argument(
+        "--passphrase-file", type=Path, help="PKI passphrase (the log key signs the import)"
+    )
     do_import.set_defaults(func=cmd_session_import)
     do_list = with_database(with_data_dir(session.add_parser("list", help="list sessions")))
     do_list.set_defaults(func=cmd_session_list)

@@ -60,7 +60,7 @@ def build_demo(root: Path, pin: str, force: bool = False) -> str:
             out_dir / f"{person_id}.bidcred",
             DEFAULT_VALID_DAYS,
         )
-    setups = import_package(data_dir, package)
+    setups = import_package(data_dir, package, passphrase)
     lines = [f"demo data directory ready: {root}"]
     for setup in setups:
         lines.append(f"  session {setup.session_id}: {setup.project.name} ({len(setup.bidders)} bidders)")

@@ -7,7 +7,9 @@ import shutil
 from pathlib import Path
 
 import pytest
+from cryptography import x509
 
+from bideval.audit.entries import Entry, EntryKind, verify_tree_head
 from bideval.identity.credential import peek_credential, unlock_credential
 from bideval.identity.pki import Role
 from server.admin.cli import main
@@ -60,10 +62,23 @@ def test_pki_credentials_import_and_list(tmp_path: Path, capsys: pytest.CaptureF
     store = DataDir(data).open_store()
     try:
         assert store.revoked_serials() == frozenset({str(info.identity.serial)})
+        # Both admin changes are in the audit log, signed by the log key like the server's own entries.
+        entries = [Entry.from_bytes(leaf) for leaf in store.audit_leaves()]
+        assert [e.kind for e in entries] == [EntryKind.IMPORT, EntryKind.REVOCATION]
+        assert set(entries[0].detail["setups"]) == {"YX2025-GL017-L1"}
+        assert entries[1].detail == {"serial": str(info.identity.serial), "reason": "遗失"}
+        head = store.latest_tree_head()
+        assert head is not None
+        assert head.tree_size == 2
+        verify_tree_head(head, _server_cert(data))
     finally:
         store.close()
     with pytest.raises(SystemExit, match="no certificate with serial 7"):
         main(["credential", "revoke", "--data-dir", str(data), "7", "--reason", "typo"])
+
+
+def _server_cert(data: Path) -> x509.Certificate:
+    return x509.load_pem_x509_certificate(DataDir(data).pki.server_path.read_bytes())
 
 
 @pytest.mark.usefixtures("env")
