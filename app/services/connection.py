@@ -17,7 +17,8 @@ import grpc
 from google.protobuf.message import Message
 from google.protobuf.timestamp_pb2 import Timestamp
 
-from bideval.audit.envelope import seal
+from app.services.witness import LogWitness
+from bideval.audit.envelope import envelope_bytes, seal
 from bideval.audit.signing import Signer, SoftwareSigner
 from bideval.identity.pki import cert_from_pem, key_from_pem
 from bideval.v1 import (
@@ -121,8 +122,16 @@ class Sequencer:
 class ApiClient:
     """Stubs of every service plus ``command()``, which fills in the retry metadata."""
 
-    def __init__(self, channel: grpc.Channel, sequencer: Sequencer, timeout: float = 10.0) -> None:
+    def __init__(
+        self,
+        channel: grpc.Channel,
+        sequencer: Sequencer,
+        timeout: float = 10.0,
+        witness: LogWitness | None = None,
+    ) -> None:
+        """``witness`` checks the audit receipt of every answer (raising AuditLogError on a bad one)."""
         self.channel = channel
+        self.witness = witness
         self.sequencer = sequencer
         self.timeout = timeout
         self.evaluation = evaluation_service_pb2_grpc.EvaluationServiceStub(channel)
@@ -138,7 +147,11 @@ class ApiClient:
         return request
 
     def send(self, rpc: str, request: Message) -> Any:
-        return self._method(rpc)(request, timeout=self.timeout)
+        response = self._method(rpc)(request, timeout=self.timeout)
+        if self.witness is not None and response.outcome.HasField("receipt"):
+            envelope = envelope_bytes(request.meta.envelope)  # type: ignore[attr-defined]
+            self.witness.check_receipt(response.outcome.receipt, envelope)
+        return response
 
     def command(self, rpc: str, session_id: str, **fields: Any) -> Any:
         return self.send(rpc, self.build(rpc, session_id, **fields))
