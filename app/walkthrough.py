@@ -12,9 +12,10 @@ from pathlib import Path
 
 from app.services.committee import CommitteeDriver
 from app.services.connection import ApiClient, Endpoint, Sequencer, open_channel
+from app.services.witness import LogWitness
 from bideval.audit.signing import SoftwareSigner
 from bideval.identity.credential import unlock_credential
-from bideval.identity.pki import cert_from_pem
+from bideval.identity.pki import Role, cert_from_pem
 from bideval.v1 import common_pb2, evaluation_service_pb2, session_pb2
 
 COMMITTEE = ("E01", "E02", "E03", "E04", "E05")
@@ -24,7 +25,11 @@ def connect(address: str, credential: Path, pin: str, device: str) -> ApiClient:
     unlocked = unlock_credential(credential, pin)
     endpoint = Endpoint(address, unlocked.ca_pem, unlocked.cert_pem, unlocked.key_pem)
     signer = SoftwareSigner(cert_from_pem(unlocked.cert_pem), unlocked.private_key)
-    return ApiClient(open_channel(endpoint), Sequencer(device, signer))
+    client = ApiClient(open_channel(endpoint), Sequencer(device, signer))
+    # Every participant checks the audit receipts; supervisors also co-sign the heads they checked.
+    cosigner = signer if unlocked.identity.role is Role.SUPERVISOR else None
+    client.witness = LogWitness(client.audit, cert_from_pem(unlocked.ca_pem), cosigner)
+    return client
 
 
 def print_summary(view: session_pb2.SessionView, summary: session_pb2.GroupSummary) -> None:

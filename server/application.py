@@ -19,6 +19,7 @@ from typing import Any
 
 from cryptography import x509
 
+from bideval.audit.bundle import SETUP_SHA256_KEY
 from bideval.audit.entries import (
     Entry,
     EntryKind,
@@ -442,17 +443,21 @@ class EvaluationApp:
     def import_sessions(
         self, setups: Sequence[tuple[SessionSetup, Mapping[str, Path]]], operator: Identity | None = None
     ) -> None:
-        """Store sessions all or nothing, with an audit entry vouching for each stored setup."""
+        """Store sessions all or nothing, each with an audit entry vouching for its stored setup."""
         with self._lock:
             now = self._clock()
-            digests = {
-                setup.session_id: hashlib.sha256(setup_json(setup).encode("utf-8")).hexdigest()
-                for setup, _files in setups
-            }
-            entry = _plain_entry(self._log.size, EntryKind.IMPORT, now, operator, detail={"setups": digests})
-            audit = self._append(entry, now)
+            audits = []
+            for setup, _files in setups:
+                digest = hashlib.sha256(setup_json(setup).encode("utf-8")).hexdigest()
+                entry = dataclasses.replace(
+                    _plain_entry(
+                        self._log.size, EntryKind.IMPORT, now, operator, detail={SETUP_SHA256_KEY: digest}
+                    ),
+                    session_id=setup.session_id,
+                )
+                audits.append(self._append(entry, now).record())
             try:
-                self._store.import_sessions(setups, now, audit.record())
+                self._store.import_sessions(setups, now, audits)
             finally:
                 self.reload()
 

@@ -93,7 +93,9 @@ def open_envelope(request: Message, certificate: x509.Certificate) -> SignedChan
     if header.signer_certificate_sha256 != certificate_sha256:
         raise SignerMismatch("the change was signed with another certificate than the caller's")
     try:
-        verify_signature(certificate, header.signature_algorithm, meta.envelope.header, meta.envelope.signature)
+        verify_signature(
+            certificate, header.signature_algorithm, meta.envelope.header, meta.envelope.signature
+        )
     except SignatureError as error:
         raise SignerMismatch(f"signature rejected: {error}") from None
     payload = payload_bytes(request)

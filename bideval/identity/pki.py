@@ -409,7 +409,6 @@ class PkiDirectory:
     def issued_dir(self) -> Path:
         return self.root / "issued"
 
-
     def exists(self) -> bool:
         return self.ca_path.exists() or self.ca_key_path.exists()
 

@@ -124,6 +124,35 @@ def cmd_session_list(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_audit_verify(args: argparse.Namespace) -> int:
+    from bideval.audit.bundle import VerificationError
+    from server.admin.audit import verify_data_dir
+
+    try:
+        summary = verify_data_dir(_data_dir(args), args.database_url)
+    except VerificationError as error:
+        print(f"FAILED: {error}")
+        return 1
+    print(f"OK: {summary}")
+    return 0
+
+
+def cmd_audit_export(args: argparse.Namespace) -> int:
+    from bideval.audit.bundle import VerificationError
+    from server.admin.audit import export_session
+
+    try:
+        parts = export_session(_data_dir(args), args.session, args.out, args.database_url)
+    except VerificationError as error:
+        print(f"FAILED: {error}", file=sys.stderr)
+        return 1
+    print(
+        f"evidence bundle for {args.session}: {len(parts.entries)} entries, {len(parts.events)} events, "
+        f"{len(parts.tree_heads)} tree heads -> {args.out} (check it anywhere: bideval-verify {args.out})"
+    )
+    return 0
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from server.admin.demo import build_demo
 
@@ -184,6 +213,18 @@ def build_parser() -> argparse.ArgumentParser:
     do_import.set_defaults(func=cmd_session_import)
     do_list = with_database(with_data_dir(session.add_parser("list", help="list sessions")))
     do_list.set_defaults(func=cmd_session_list)
+
+    audit = commands.add_parser("audit", help="the tamper-evident audit log").add_subparsers(
+        dest="audit_command", required=True
+    )
+    verify = with_database(with_data_dir(audit.add_parser("verify", help="re-check the whole log and data")))
+    verify.set_defaults(func=cmd_audit_verify)
+    export = with_database(
+        with_data_dir(audit.add_parser("export", help="write a session's evidence bundle"))
+    )
+    export.add_argument("session", help="session id")
+    export.add_argument("--out", type=Path, required=True, help="bundle file to write (JSON)")
+    export.set_defaults(func=cmd_audit_export)
 
     demo = with_data_dir(commands.add_parser("demo", help="build a complete demo data directory"))
     demo.add_argument("--pin", default="123456", help="PIN of every demo credential")

@@ -239,9 +239,9 @@ class Store:
         self,
         setups: Sequence[tuple[SessionSetup, Mapping[str, Path]]],
         now: datetime,
-        audit: AuditRecord | None = None,
+        audits: Sequence[AuditRecord] = (),
     ) -> None:
-        """Store sessions with their documents, all or nothing.
+        """Store sessions with their documents and the audit entries vouching for them, all or nothing.
 
         Blobs are content-addressed and written first: a failed import leaves at most unreferenced files,
         never a half-imported session.
@@ -271,7 +271,7 @@ class Store:
             for session_id, document_id, digest, size in blob_paths:
                 db.add(DocumentRow(session_id=session_id, document_id=document_id, sha256=digest, size=size))
             db.flush()
-            if audit is not None:
+            for audit in audits:
                 _write_audit(db, audit)
 
     def load_sessions(self) -> list[tuple[SessionSetup, datetime, list[StoredEvent]]]:

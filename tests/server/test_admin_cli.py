@@ -65,7 +65,8 @@ def test_pki_credentials_import_and_list(tmp_path: Path, capsys: pytest.CaptureF
         # Both admin changes are in the audit log, signed by the log key like the server's own entries.
         entries = [Entry.from_bytes(leaf) for leaf in store.audit_leaves()]
         assert [e.kind for e in entries] == [EntryKind.IMPORT, EntryKind.REVOCATION]
-        assert set(entries[0].detail["setups"]) == {"YX2025-GL017-L1"}
+        assert entries[0].session_id == "YX2025-GL017-L1"
+        assert set(entries[0].detail) == {"setup_sha256"}
         assert entries[1].detail == {"serial": str(info.identity.serial), "reason": "遗失"}
         head = store.latest_tree_head()
         assert head is not None
