@@ -348,7 +348,10 @@ def bundle_to_json(parts: BundleParts) -> str:
 
 
 def write_bundle(parts: BundleParts, path: str | os.PathLike[str]) -> None:
-    """Write the bundle atomically (a temporary file in the same directory, then a rename)."""
+    """Write the bundle atomically (a temporary file in the same directory, then a rename).
+
+    The file gets mode 0o600: it holds every expert's scores. Copy it on deliberately.
+    """
     target = Path(path)
     data = bundle_to_json(parts).encode("utf-8")
     fd, tmp_name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
