@@ -42,6 +42,7 @@ demo: install
 
 bench: install
 	$(PY) bench/ingest.py
+	$(PY) bench/audit.py
 
 clean:
 	rm -rf $(VENV) $(DEMO_DIR) .mypy_cache .ruff_cache .pytest_cache

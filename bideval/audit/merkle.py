@@ -69,6 +69,10 @@ _NODE = b"\x01"
 # work per leaf); the stack merges the block roots. Any power of two gives the same root.
 _VERIFY_BLOCK = 1 << 12
 
+# The SHA-256 state after the leaf prefix 0x00: verify_log copies it instead of copying each entry into a
+# new ``0x00 ‖ data`` object (for ~1 KB entries, ~10 % off the whole verification; see bench/README.md).
+_LEAF_STATE = sha256(_LEAF)
+
 
 class ProofError(ValueError):
     """A proof, a root or a size did not verify. The message says which and why."""
@@ -128,8 +132,14 @@ def verify_log(leaf_data: Iterable[bytes]) -> bytes:
     entries = iter(leaf_data)
     stack: list[bytes] = []  # roots of complete subtrees, largest (leftmost) first
     blocks = 0
+    prefixed = _LEAF_STATE.copy
     while True:
-        level = [sha256(_LEAF + data).digest() for data in itertools.islice(entries, _VERIFY_BLOCK)]
+        # The leaf hash, inline (a helper call per entry would eat much of what skipping the copy saves):
+        # copy the state after 0x00, add the entry, take the digest.
+        level = [
+            (state := prefixed(), state.update(data), state.digest())[2]  # type: ignore[func-returns-value]
+            for data in itertools.islice(entries, _VERIFY_BLOCK)
+        ]
         if len(level) < _VERIFY_BLOCK:
             break
         while len(level) > 1:
