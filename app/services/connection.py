@@ -56,14 +56,20 @@ def open_channel(endpoint: Endpoint) -> grpc.Channel:
     return grpc.secure_channel(
         endpoint.address,
         credentials,
-        options=[("grpc.keepalive_time_ms", 20_000), ("grpc.keepalive_permit_without_calls", 1)],
+        options=[
+            ("grpc.keepalive_time_ms", 20_000),
+            ("grpc.keepalive_permit_without_calls", 1),
+            # A room PC whose link came back should use it within seconds, not after gRPC's 2-minute cap.
+            ("grpc.initial_reconnect_backoff_ms", 500),
+            ("grpc.max_reconnect_backoff_ms", 5_000),
+        ],
     )
 
 
 _MODULES = (evaluation_service_pb2, supervision_service_pb2, admin_service_pb2)
 
 
-def _request_type(rpc: str) -> type[Message]:
+def request_type(rpc: str) -> type[Message]:
     for module in _MODULES:
         request_type = getattr(module, f"{rpc}Request", None)
         if request_type is not None:
@@ -142,7 +148,7 @@ class ApiClient:
 
     def build(self, rpc: str, session_id: str, **fields: Any) -> Message:
         """A signed request for a state-changing RPC with fresh metadata (send it with ``send``)."""
-        request = _request_type(rpc)(**fields)
+        request = request_type(rpc)(**fields)
         self.sequencer.stamp(request, session_id)
         return request
 
