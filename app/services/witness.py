@@ -11,15 +11,14 @@ histories to different people without someone holding a signed contradiction.
 from __future__ import annotations
 
 import threading
-from datetime import UTC
 from typing import Any
 
 from cryptography import x509
-from google.protobuf.timestamp_pb2 import Timestamp
 
 from bideval.audit.entries import Entry, TreeHead, tree_head_bytes, verify_tree_head
 from bideval.audit.merkle import ProofError, leaf_hash, verify_consistency, verify_inclusion
 from bideval.audit.signing import SignatureError, Signer
+from bideval.audit.wire import tree_head_from_proto, tree_head_to_proto
 from bideval.identity.pki import CertificateError, verify_issued_by
 from bideval.v1 import audit_service_pb2, common_pb2
 
@@ -34,16 +33,6 @@ class ReceiptInvalid(AuditLogError):
 
 class LogForked(AuditLogError):
     """The log's history changed since this client last checked it: the server rewrote or dropped entries."""
-
-
-def head_from_proto(head: common_pb2.TreeHead) -> TreeHead:
-    return TreeHead(
-        tree_size=head.tree_size,
-        root_hash=head.root_hash,
-        timestamp=head.timestamp.ToDatetime(tzinfo=UTC),
-        signature=head.signature,
-        algorithm=head.signature_algorithm,
-    )
 
 
 class LogWitness:
@@ -91,7 +80,7 @@ class LogWitness:
             raise ReceiptInvalid(f"the receipt says leaf {receipt.leaf_index} but its entry is {entry.index}")
         if envelope is not None and entry.envelope != envelope:
             raise ReceiptInvalid(f"audit entry {entry.index} does not hold the change this client signed")
-        head = head_from_proto(receipt.tree_head)
+        head = tree_head_from_proto(receipt.tree_head)
         self._check_head_signature(head)
         try:
             verify_inclusion(
@@ -105,7 +94,7 @@ class LogWitness:
     def check_latest(self) -> TreeHead:
         """Fetch the newest head and check it extends the last one seen (e.g. when the link returns)."""
         response = self._stub.GetTreeHead(audit_service_pb2.GetTreeHeadRequest(), timeout=10)
-        head = head_from_proto(response.tree_head)
+        head = tree_head_from_proto(response.tree_head)
         self._check_head_signature(head)
         self.advance(head)
         return head
@@ -159,21 +148,9 @@ class LogWitness:
         signature = self._cosigner.sign(tree_head_bytes(head.tree_size, head.root_hash, head.timestamp))
         self._stub.CosignTreeHead(
             audit_service_pb2.CosignTreeHeadRequest(
-                tree_head=common_pb2.TreeHead(
-                    tree_size=head.tree_size,
-                    root_hash=head.root_hash,
-                    timestamp=_timestamp(head),
-                    signature=head.signature,
-                    signature_algorithm=head.algorithm,
-                ),
+                tree_head=tree_head_to_proto(head),
                 signature=signature,
                 signature_algorithm=self._cosigner.algorithm,
             ),
             timeout=10,
         )
-
-
-def _timestamp(head: TreeHead) -> Timestamp:
-    stamp = Timestamp()
-    stamp.FromDatetime(head.timestamp)
-    return stamp

@@ -15,7 +15,7 @@ from typing import Any
 from google.protobuf.struct_pb2 import Struct
 from google.protobuf.timestamp_pb2 import Timestamp
 
-from bideval.audit.entries import TreeHead
+from bideval.audit.wire import tree_head_to_proto
 from bideval.domain import commands as cmd
 from bideval.domain import workflow
 from bideval.domain.codec import to_jsonable
@@ -142,27 +142,6 @@ def outcome_to_proto(outcome: Outcome) -> common_pb2.CommandOutcome:
             )
         )
     return message
-
-
-def tree_head_to_proto(head: TreeHead) -> common_pb2.TreeHead:
-    return common_pb2.TreeHead(
-        tree_size=head.tree_size,
-        root_hash=head.root_hash,
-        timestamp=timestamp(head.timestamp),
-        signature=head.signature,
-        signature_algorithm=head.algorithm,
-    )
-
-
-def tree_head_from_proto(head: common_pb2.TreeHead) -> TreeHead:
-    # The signed bytes carry the time with microseconds and a UTC offset; the proto round-trips both.
-    return TreeHead(
-        tree_size=head.tree_size,
-        root_hash=head.root_hash,
-        timestamp=head.timestamp.ToDatetime(tzinfo=UTC),
-        signature=head.signature,
-        algorithm=head.signature_algorithm,
-    )
 
 
 # -- requests to commands -----------------------------------------------------------------------------

@@ -16,6 +16,7 @@ from bideval import __version__
 from bideval.audit.entries import EntryKind, TreeHead
 from bideval.audit.envelope import open_envelope
 from bideval.audit.signing import certificate_der
+from bideval.audit.wire import tree_head_from_proto, tree_head_to_proto
 from bideval.domain.commands import Command
 from bideval.v1 import (
     admin_service_pb2,
@@ -257,7 +258,7 @@ class AuditServicer(audit_service_pb2_grpc.AuditServiceServicer):
             log_certificate=certificate_der(self.app.log_certificate)
         )
         if head is not None:
-            response.tree_head.CopyFrom(convert.tree_head_to_proto(head))
+            response.tree_head.CopyFrom(tree_head_to_proto(head))
         return response
 
     def GetConsistencyProof(
@@ -275,7 +276,7 @@ class AuditServicer(audit_service_pb2_grpc.AuditServiceServicer):
     def CosignTreeHead(
         self, request: audit_service_pb2.CosignTreeHeadRequest, context: grpc.ServicerContext
     ) -> audit_service_pb2.CosignTreeHeadResponse:
-        head: TreeHead = convert.tree_head_from_proto(request.tree_head)
+        head: TreeHead = tree_head_from_proto(request.tree_head)
         count = self.app.cosign(
             caller_of(context), certificate_of(context), head, request.signature, request.signature_algorithm
         )
