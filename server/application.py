@@ -1,8 +1,11 @@
-"""The evaluation server's application layer: sessions in memory, commands made safe to retry, events.
+"""The evaluation server's application layer: sessions in memory, signed commands made safe to retry,
+events, and the audit log.
 
-Knows nothing of gRPC. Each session's state is rebuilt at start-up by replaying its stored events; a command
-is decided by the pure domain; its events and the operation's first answer are committed in one
-transaction and only then announced to event subscribers (a failed commit rebuilds the state from the store).
+Knows nothing of gRPC. Each session's state is rebuilt at start-up by replaying its stored events. A signed
+command (its envelope already verified at the edge) is checked against the device's order and signature
+chain, decided by the pure domain, and its events, the operation's first answer and its audit entry (with
+a newly signed tree head) are committed in one transaction; only then are subscribers woken. A failed
+commit rebuilds the state and the audit tree from the store.
 """
 
 from __future__ import annotations
