@@ -80,6 +80,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     summary = driver.run_to_ranking(args.leader)
     driver.sign()
+    if supervisor.witness is not None:
+        head = supervisor.witness.check_latest()  # the supervisor witnesses (co-signs) the final log
+        print(f"  ✓ 审计日志已核验并会签 (audit log checked and co-signed at {head.tree_size} entries)")
     print_summary(driver.view(), summary)
     return 0
 

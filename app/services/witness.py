@@ -103,8 +103,12 @@ class LogWitness:
         """Accept ``head`` only if it and the last checked head describe one append-only history."""
         with self._lock:
             last = self._last
-            if last is None or head == last:
-                self._last = head if last is None else last
+            if last is None:
+                self._last = head  # the first head: its signature is all there is to check it against
+                if self._cosigner is not None:
+                    self._cosign(head)
+                return
+            if head == last:
                 return
             older, newer = (last, head) if last.tree_size <= head.tree_size else (head, last)
             if older.tree_size == newer.tree_size:

@@ -1,0 +1,1 @@
+"""Qt item models over plain domain objects (no gRPC, no widgets)."""
