@@ -38,7 +38,7 @@ class ScoreGridView(QTableView):
         self.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         self.setWordWrap(False)
         model.sig_rejected.connect(self._rejected)
-        model.sig_entry_changed.connect(lambda *_args: self.sig_status.emit(""))
+        model.sig_entry_changed.connect(self._accepted)
 
     def closeEditor(self, editor: QWidget, hint: QAbstractItemDelegate.EndEditHint) -> None:
         """Enter (SubmitModelCache) moves down one row unless the value was refused; Tab/Esc as Qt does."""
@@ -62,6 +62,9 @@ class ScoreGridView(QTableView):
 
     def _rejected(self, row: int, column: int, message: str) -> None:
         self.sig_status.emit(message)
+
+    def _accepted(self, bidder_id: str, criterion_id: str, entry: object) -> None:
+        self.sig_status.emit("")
 
 
 class ScoreSheet(QWidget):
