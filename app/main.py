@@ -16,11 +16,13 @@ def main(argv: list[str] | None = None) -> int:
     from PySide6.QtWidgets import QApplication
 
     from app.ui.login import LoginWindow
+    from app.ui.session_window import open_session_window
 
     application = QApplication(sys.argv[:1])
     application.setApplicationName("bideval")
     window = LoginWindow(args.server, args.credential)
     window.resize(560, 420)
+    window.sig_logged_in.connect(lambda result: open_session_window(window, result))
     window.show()
     return application.exec()
 

@@ -25,6 +25,14 @@ from server.storage.store import Store
 from tests.support import PASSPHRASE, Pki, RunningServer
 
 
+@pytest.fixture(autouse=True)
+def client_data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Client caches go to the test's own folder, never to the user's data folder."""
+    folder = tmp_path / "client-data"
+    monkeypatch.setenv("BIDEVAL_CLIENT_DATA", str(folder))
+    return folder
+
+
 @pytest.fixture(scope="session")
 def pki(tmp_path_factory: pytest.TempPathFactory) -> Pki:
     directory = PkiDirectory(tmp_path_factory.mktemp("pki"))

@@ -21,11 +21,13 @@ from PySide6.QtWidgets import (
 from app.errors import describe
 from app.operations import run_in_background
 from app.services.connection import ApiClient, Endpoint, Sequencer, open_channel
+from app.services.session_start import OpenedSession, open_session
 from bideval.audit.signing import SoftwareSigner
 from bideval.identity.credential import peek_credential, unlock_credential
-from bideval.identity.pki import cert_from_pem
+from bideval.identity.pki import Role, cert_from_pem
 from bideval.v1 import common_pb2, diagnostics_service_pb2, evaluation_service_pb2
 
+FINISHED = frozenset({common_pb2.PHASE_CLOSED, common_pb2.PHASE_FAILED_TENDER})
 PHASE_TEXT = {
     common_pb2.PHASE_CHECK_IN: "签到",
     common_pb2.PHASE_PLEDGE: "承诺书",
@@ -47,10 +49,12 @@ class LoginResult:
     caller_name: str
     caller_role: str
     sessions: tuple[str, ...]  # display lines
+    opened: OpenedSession | None = None  # the expert's current session, cache open and syncing
 
 
 def log_in(address: str, credential: Path, pin: str) -> LoginResult:
-    """Unlock the credential and ask the server who we are (runs on a worker thread)."""
+    """Unlock the credential, ask the server who we are and, for an expert, open the current session's
+    encrypted cache and start syncing it (runs on a worker thread: both key derivations are slow)."""
     unlocked = unlock_credential(credential, pin)
     channel = open_channel(Endpoint(address, unlocked.ca_pem, unlocked.cert_pem, unlocked.key_pem))
     signer = SoftwareSigner(cert_from_pem(unlocked.cert_pem), unlocked.private_key)
@@ -65,7 +69,15 @@ def log_in(address: str, credential: Path, pin: str) -> LoginResult:
         f"{s.project_name} / {s.lot_name} — {PHASE_TEXT.get(s.phase, '?')}{' (已暂停)' if s.paused else ''}"
         for s in listed.sessions
     )
-    return LoginResult(client, info.caller_name, common_pb2.Role.Name(info.caller_role), lines)
+    opened = None
+    open_sessions = [s for s in listed.sessions if s.phase not in FINISHED]
+    if unlocked.identity.role is Role.EXPERT and open_sessions:
+        try:
+            opened = open_session(client, unlocked, pin, open_sessions[0].session_id)
+        except Exception:
+            client.close()
+            raise
+    return LoginResult(client, info.caller_name, common_pb2.Role.Name(info.caller_role), lines, opened)
 
 
 class LoginWindow(QWidget):

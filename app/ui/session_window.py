@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 
-from PySide6.QtCore import QObject, Qt, QTimer, Signal
+from PySide6.QtCore import QCoreApplication, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QBrush, QCloseEvent, QColor
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -36,6 +36,7 @@ from app.operations import run_in_background
 from app.services.cache import OutboxStatus
 from app.services.connection import ApiClient
 from app.services.sync import SyncEngine, SyncStatus
+from app.ui.login import LoginResult
 from app.ui.score_grid import ScoreSheet
 from bideval.domain.commands import (
     DeductEntry,
@@ -848,3 +849,19 @@ class SessionWindow(QMainWindow):
     def busy(self) -> bool:
         """True while a background fetch or outbox read is in flight."""
         return self._refreshing or self._checking_answers
+
+
+def open_session_window(login: QWidget, result: LoginResult) -> SessionWindow | None:
+    """After a login: the expert's session window replaces the login window (which stays for others)."""
+    if result.opened is None:
+        return None
+    opened = result.opened
+    window = SessionWindow(opened.client, opened.engine, opened.session_id, result.caller_name)
+    application = QCoreApplication.instance()
+    if application is not None:
+        # The cache and the sync engine live as long as the client: unsynced changes keep being sent.
+        application.aboutToQuit.connect(opened.close)
+    window.resize(1280, 800)
+    window.show()
+    login.hide()
+    return window

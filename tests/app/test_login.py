@@ -7,6 +7,7 @@ from pathlib import Path
 from pytestqt.qtbot import QtBot
 
 from app.ui.login import LoginWindow
+from app.ui.session_window import open_session_window
 from bideval.identity.credential import write_credential
 from bideval.identity.pki import Role, cert_from_pem, key_from_pem
 from tests.support import RunningServer
@@ -35,7 +36,19 @@ def test_login_lists_the_experts_sessions(qtbot: QtBot, server: RunningServer, t
     assert window.sessions_list.count() == 1
     assert "签到" in window.sessions_list.item(0).text()
     assert window.pin_edit.text() == ""  # the PIN does not linger in the widget
-    result.client.close()
+    # The expert's session is open: its encrypted cache exists and the session window replaces the login.
+    assert result.opened is not None
+    assert result.opened.cache.paths.database.exists()
+    session_window = open_session_window(window, result)
+    assert session_window is not None
+    assert not window.isVisible()
+    qtbot.waitUntil(lambda: session_window.view is not None, timeout=20_000)
+    assert "E01" in session_window.windowTitle() or session_window.windowTitle().startswith(
+        "远程异地评标系统"
+    )
+    session_window.close()
+    qtbot.waitUntil(lambda: not session_window.busy, timeout=20_000)
+    result.opened.close()
 
 
 def test_wrong_pin_is_reported_and_nothing_is_sent(

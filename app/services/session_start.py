@@ -1,0 +1,60 @@
+"""Opening a session on this PC: the encrypted cache, the signing sequencer, the witness and the sync engine.
+
+Runs on a worker thread (the cache's key derivation from the PIN is deliberately slow).
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+from platformdirs import user_data_dir
+
+from app.services.cache import SessionCache
+from app.services.connection import ApiClient, Sequencer
+from app.services.sync import SyncEngine
+from app.services.witness import LogWitness
+from bideval.audit.signing import SoftwareSigner
+from bideval.identity.credential import UnlockedCredential
+from bideval.identity.pki import Role, cert_from_pem
+
+DATA_DIR_ENV = "BIDEVAL_CLIENT_DATA"  # overrides the per-user data folder (tests, kiosk installs)
+
+
+def cache_directory() -> Path:
+    return Path(os.environ.get(DATA_DIR_ENV) or user_data_dir("bideval", appauthor=False)) / "sessions"
+
+
+@dataclass
+class OpenedSession:
+    client: ApiClient
+    cache: SessionCache
+    engine: SyncEngine
+    session_id: str
+
+    def close(self) -> None:
+        self.engine.stop(timeout=10)
+        self.cache.close()
+        self.client.close()
+
+
+def open_session(client: ApiClient, unlocked: UnlockedCredential, pin: str, session_id: str) -> OpenedSession:
+    """Open (or create) this session's cache and start syncing it through ``client``'s channel."""
+    directory = cache_directory()
+    directory.mkdir(parents=True, exist_ok=True)
+    identity = unlocked.identity
+    if SessionCache.exists(directory, session_id):
+        cache = SessionCache.open(directory, session_id, pin)
+    else:
+        # A fresh device id per cache: the server numbers each device's changes from 1.
+        device_id = f"{identity.person_id}-{uuid.uuid4().hex[:12]}"
+        cache = SessionCache.create(directory, session_id, identity.person_id, device_id, pin)
+    signer = SoftwareSigner(cert_from_pem(unlocked.cert_pem), unlocked.private_key)
+    client.sequencer = Sequencer(cache.device_id, signer, *cache.device_state())
+    cosigner = signer if identity.role is Role.SUPERVISOR else None
+    client.witness = LogWitness(client.audit, cert_from_pem(unlocked.ca_pem), cosigner, cache.tree_head())
+    engine = SyncEngine(cache, client, session_id)
+    engine.start()
+    return OpenedSession(client, cache, engine, session_id)
