@@ -8,7 +8,6 @@ The in-memory tree only grows; if a commit fails the application rebuilds it fro
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -16,7 +15,7 @@ from cryptography import x509
 
 from bideval.audit.entries import Entry, TreeHead, sign_tree_head
 from bideval.audit.merkle import MerkleTree
-from bideval.audit.signing import Signer, certificate_der
+from bideval.audit.signing import Signer
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,10 +50,6 @@ class AuditLog:
     @property
     def certificate(self) -> x509.Certificate:
         return self._signer.certificate
-
-    @property
-    def certificate_sha256(self) -> str:
-        return hashlib.sha256(certificate_der(self._signer.certificate)).hexdigest()
 
     @property
     def size(self) -> int:

@@ -581,10 +581,6 @@ class Store:
         with DbSession(self._engine) as db:
             return frozenset(db.scalars(select(RevocationRow.serial)).all())
 
-    def session_ids(self) -> Iterable[str]:
-        with DbSession(self._engine) as db:
-            return list(db.scalars(select(SessionRow.session_id)).all())
-
 
 def _write_audit(db: DbSession, audit: AuditRecord) -> None:
     rows = audit.rows()
