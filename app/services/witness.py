@@ -51,11 +51,17 @@ class LogWitness:
         self._last = last_head
         self._log_certificate: x509.Certificate | None = None
         self._lock = threading.Lock()
+        self._cosigned = 0
 
     @property
     def last_head(self) -> TreeHead | None:
         """The newest head checked (the client cache persists it between runs)."""
         return self._last
+
+    @property
+    def cosigned_count(self) -> int:
+        """How many heads this client co-signed since it started (the supervisor's console shows it)."""
+        return self._cosigned
 
     def log_certificate(self) -> x509.Certificate:
         if self._log_certificate is None:
@@ -158,3 +164,4 @@ class LogWitness:
             ),
             timeout=10,
         )
+        self._cosigned += 1  # under self._lock (only advance() co-signs)
