@@ -2,11 +2,15 @@
 
 Typing on a cell starts editing, Enter commits and moves down, Tab moves right, Esc cancels. A refused
 value stays out of the model; the status line says why and the cell turns light red.
+
+查看相关页 (context menu, or F4) asks to show the document pages the current criterion refers to
+(``Criterion.page_refs``) through ``sig_show_pages``. Not F2: F2 is Qt's "edit the current cell" key.
 """
 
 from __future__ import annotations
 
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt, Signal
+from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemDelegate,
     QAbstractItemView,
@@ -23,11 +27,21 @@ from app.models.score_grid import ScoreGridModel
 class ScoreGridView(QTableView):
     sig_status = Signal(str)
     """Emitted with a message for the status line: a refusal, or "" once a value is accepted."""
+    sig_show_pages = Signal(list, str)
+    """Emitted with (page refs of the current criterion, bidder id of the current row) on 查看相关页."""
 
     def __init__(self, model: ScoreGridModel, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.setModel(model)
+        # Before setModel: setting the model calls currentChanged, which updates this action.
         self._grid = model
+        self.show_pages_action = QAction(self.tr("查看相关页"), self)
+        self.show_pages_action.setShortcut(QKeySequence("F4"))
+        self.show_pages_action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        self.show_pages_action.setEnabled(False)
+        self.show_pages_action.triggered.connect(self.show_pages)
+        self.addAction(self.show_pages_action)
+        self.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
+        self.setModel(model)
         self.setEditTriggers(
             QAbstractItemView.EditTrigger.AnyKeyPressed
             | QAbstractItemView.EditTrigger.DoubleClicked
@@ -39,6 +53,17 @@ class ScoreGridView(QTableView):
         self.setWordWrap(False)
         model.sig_rejected.connect(self._rejected)
         model.sig_entry_changed.connect(self._accepted)
+
+    def current_page_refs(self) -> list[str]:
+        """The page refs of the criterion in the current column (empty for the total column)."""
+        current = self.currentIndex()
+        criterion = self._grid.criterion(current.column()) if current.isValid() else None
+        return [] if criterion is None else list(criterion.page_refs)
+
+    def show_pages(self) -> None:
+        refs = self.current_page_refs()
+        if refs:
+            self.sig_show_pages.emit(refs, self._grid.bidder_id(self.currentIndex().row()))
 
     def closeEditor(self, editor: QWidget, hint: QAbstractItemDelegate.EndEditHint) -> None:
         """Enter (SubmitModelCache) moves down one row unless the value was refused; Tab/Esc as Qt does."""
@@ -57,6 +82,7 @@ class ScoreGridView(QTableView):
         self, current: QModelIndex | QPersistentModelIndex, previous: QModelIndex | QPersistentModelIndex
     ) -> None:
         super().currentChanged(current, previous)
+        self.show_pages_action.setEnabled(bool(self.current_page_refs()))
         if current.isValid():
             self.sig_status.emit(self._grid.cell_error(current.row(), current.column()) or "")
 

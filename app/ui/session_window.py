@@ -18,6 +18,7 @@ from PySide6.QtCore import QCoreApplication, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QBrush, QCloseEvent, QColor
 from PySide6.QtWidgets import (
     QCheckBox,
+    QDockWidget,
     QLabel,
     QLineEdit,
     QListWidget,
@@ -31,12 +32,17 @@ from PySide6.QtWidgets import (
 )
 
 from app.errors import describe
+from app.models.preliminary import PreliminaryModel
 from app.models.score_grid import ScoreGridModel
 from app.operations import run_in_background
 from app.services.cache import OutboxStatus
 from app.services.connection import ApiClient
+from app.services.documents import DocumentLibrary
 from app.services.sync import SyncEngine, SyncStatus
+from app.ui.documents_pane import DocumentsPane
 from app.ui.login import LoginResult
+from app.ui.result_pages import EndedPage, ReportPage, SummaryPage, SummarySource, shows_summary
+from app.ui.review_pages import PreliminaryPage, ReviewDock, review_dock_wanted, verdict_loader
 from app.ui.score_grid import ScoreSheet
 from bideval.domain.commands import (
     DeductEntry,
@@ -467,6 +473,10 @@ def _placeholder(title: str) -> QWidget:
 # -- the window -----------------------------------------------------------------------------------------
 
 
+NOT_A_STEP = frozenset({"RequestClarification"})
+"""Actions that do not complete the caller's own step: recording one must not disable the page."""
+
+
 class _SyncRelay(QObject):
     sig_status = Signal(object)
     """Emitted (from any thread) with a SyncStatus; connected queued to the window."""
@@ -534,11 +544,14 @@ class SessionWindow(QMainWindow):
         self.recusal_page = RecusalPage()
         self.election_page = ElectionPage()
         self.waiting_page = WaitingPage()
-        self.preliminary_page = _placeholder("初步评审")
+        self.preliminary_page = PreliminaryPage(
+            self._record, verdict_loader(client, engine.cache, session_id)
+        )
         self.detailed_page = DetailedPage()
-        self.summary_page = _placeholder("汇总")
-        self.report_page = _placeholder("评标报告")
-        self.ended_page = _placeholder("评标结束")
+        self.summary_source = SummarySource(self._fetch_summary, self)
+        self.summary_page = SummaryPage(self._record, self.summary_source, self._sent.__contains__)
+        self.report_page = ReportPage(self._record, self.summary_source, self._sent.__contains__)
+        self.ended_page = EndedPage(self.summary_source)
         self.loading_page = QLabel(self.tr("正在读取评标会话… (loading)"))
         self.pages = QStackedWidget()
         self._page_of_phase: dict[int, QWidget] = {
@@ -575,6 +588,28 @@ class SessionWindow(QMainWindow):
         for label in (self.connection_label, self.unsynced_label, self.last_sync_label):
             self.statusBar().addPermanentWidget(label)
 
+        # The documents in a dock on the right, so the pages a criterion refers to sit next to the grid.
+        self.documents_pane = DocumentsPane(DocumentLibrary(engine.cache, client, session_id))
+        self.documents_dock = QDockWidget(self.tr("文件"), self)
+        self.documents_dock.setObjectName("documents_dock")
+        self.documents_dock.setWidget(self.documents_pane)
+        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.documents_dock)
+        self.sig_view_changed.connect(self.documents_pane.show_view)
+
+        # Clarifications (and the preliminary outcome) in one dock: the same panel serves the preliminary
+        # and the detailed review, and a half-written question survives the change of page.
+        self.review_dock_content = ReviewDock(self._record)
+        self.clarification_panel = self.review_dock_content.clarifications
+        self.review_dock = QDockWidget(self.tr("澄清"), self)
+        self.review_dock.setObjectName("review_dock")
+        self.review_dock.setWidget(self.review_dock_content)
+        self.review_dock.setFeatures(
+            QDockWidget.DockWidgetFeature.DockWidgetMovable
+            | QDockWidget.DockWidgetFeature.DockWidgetFloatable
+        )
+        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.review_dock)
+        self.review_dock.hide()  # until the preliminary review starts
+
         self.checkin_page.check_in_button.clicked.connect(self.check_in)
         self.pledge_page.agree_button.clicked.connect(self.accept_pledge)
         self.recusal_page.sig_declare.connect(self.declare_recusal)
@@ -595,6 +630,7 @@ class SessionWindow(QMainWindow):
         self.timer.start()
         self._update_title()
         self.refresh()
+        self.documents_pane.start()  # list, then download every document in the background
 
     # -- refreshing ----------------------------------------------------------------------------------------
 
@@ -615,6 +651,13 @@ class SessionWindow(QMainWindow):
             return response.session
 
         self._run(fetch, self._refreshed, self._refresh_failed)
+
+    def _fetch_summary(self) -> session_pb2.GroupSummary:
+        """GetSummary (run by the SummarySource through run_in_background, never on the GUI thread)."""
+        response: evaluation_service_pb2.GetSummaryResponse = self.client.evaluation.GetSummary(
+            evaluation_service_pb2.GetSummaryRequest(session_id=self.session_id), timeout=self.client.timeout
+        )
+        return response.summary
 
     def _refreshed(self, view: session_pb2.SessionView) -> None:
         self._refreshing = False
@@ -659,11 +702,21 @@ class SessionWindow(QMainWindow):
         self.recusal_page.show_view(view, busy)
         self.election_page.show_view(view, busy)
         self.waiting_page.show_view(view, busy)
+        self.preliminary_page.show_view(view, busy)
+        self.review_dock_content.show_view(view, busy)
+        if review_dock_wanted(view) != self.review_dock.isVisibleTo(self):
+            self.review_dock.setVisible(review_dock_wanted(view))
         if view.phase == common_pb2.PHASE_DETAILED_REVIEW and self.detailed_page.model is None:
             model = self.detailed_page.build(view)
             model.sig_entry_changed.connect(self._record_score)
+            if self.detailed_page.sheet is not None:
+                self.detailed_page.sheet.view.sig_show_pages.connect(self.show_pages)
         self.detailed_page.show_view(view)
+        for result_page in (self.summary_page, self.report_page, self.ended_page):
+            result_page.show_view(view, busy)
         page = self._page_of_phase.get(view.phase, self.loading_page)
+        if shows_summary(view):
+            page = self.summary_page  # every sheet is sealed: the leader runs the summary from this page
         if self.pages.currentWidget() is not page:
             self.pages.setCurrentWidget(page)
         self.sig_view_changed.emit(view)
@@ -678,6 +731,7 @@ class SessionWindow(QMainWindow):
             common_pb2.PHASE_RECUSAL: me.declared,
             common_pb2.PHASE_LEADER_ELECTION: bool(view.election.my_vote),
             common_pb2.PHASE_AWAITING_START: view.start_requested,
+            common_pb2.PHASE_PRELIMINARY_REVIEW: me.preliminary_submitted,
         }.get(view.phase, False)
 
     def _show_steps(self, view: session_pb2.SessionView) -> None:
@@ -731,6 +785,8 @@ class SessionWindow(QMainWindow):
         self.unsynced_label.setText(self.tr("未同步变更: ") + str(status.unsynced))
         last = status.last_sync_at.astimezone().strftime("%H:%M:%S") if status.last_sync_at else "—"
         self.last_sync_label.setText(self.tr("上次同步: ") + last)
+        self.summary_page.set_online(status.connected)
+        self.report_page.set_online(status.connected)
         if previous is not None and status.unsynced < previous.unsynced:
             self.refresh()  # a change reached the server: show its effect now
             self._check_answers()
@@ -750,7 +806,7 @@ class SessionWindow(QMainWindow):
             return None
         self._notice = ""
         self._sent[sequence] = (rpc, cell)
-        if view is not None and cell is None:
+        if view is not None and cell is None and rpc not in NOT_A_STEP:
             self._busy_phase = view.phase
             self._busy_round = view.election.round
             self.apply_view(view)  # disable the button at once
@@ -806,18 +862,25 @@ class SessionWindow(QMainWindow):
         self._checking_answers = False
         if self._closed:
             return
-        model = self.detailed_page.model
         for sequence, (status, message) in answers.items():
             if status not in (OutboxStatus.ACKNOWLEDGED, OutboxStatus.REFUSED):
                 continue
             rpc, cell = self._sent.pop(sequence)
             if status is OutboxStatus.ACKNOWLEDGED:
+                # A cell belongs to the grid of its RPC: preliminary verdicts or detailed scores.
+                model: ScoreGridModel | PreliminaryModel | None = (
+                    self.preliminary_page.model
+                    if rpc == "RecordPreliminaryVerdict"
+                    else self.detailed_page.model
+                )
                 if cell is not None and model is not None:
                     model.mark_synced(*cell)
                 continue
             where = f"{cell[0]}/{cell[1]}" if cell is not None else rpc
             self._notice = f"服务器未接受 {where}: {message}"
             self.message_label.setText(self._notice)
+            if cell is not None and rpc == "RecordPreliminaryVerdict" and self.preliminary_page.model:
+                self.preliminary_page.model.mark_refused(*cell, message)  # red until re-entered
             if cell is None:
                 self._busy_phase = None
                 self.refresh()
@@ -836,6 +899,15 @@ class SessionWindow(QMainWindow):
         self.shutdown()
         super().closeEvent(event)
 
+    def show_pages(self, page_refs: list[str], bidder_id: str = "") -> None:
+        """Show the document pages a criterion refers to (the first one; ``"bid:N"`` means the bid of
+        ``bidder_id``) in the documents dock, downloading the document first if needed."""
+        self.documents_dock.show()
+        self.documents_dock.raise_()
+        for ref in page_refs:
+            if self.documents_pane.open_ref(ref, bidder_id or None):
+                return
+
     def shutdown(self) -> None:
         """Stop refreshing and listening (the engine itself belongs to the caller)."""
         if self._closed:
@@ -843,12 +915,14 @@ class SessionWindow(QMainWindow):
         self._closed = True
         self.timer.stop()
         self.pledge_page.timer.stop()
+        self.summary_source.close()
+        self.documents_pane.shutdown()
         self.engine.remove_listener(self._listener)
 
     @property
     def busy(self) -> bool:
         """True while a background fetch or outbox read is in flight."""
-        return self._refreshing or self._checking_answers
+        return self._refreshing or self._checking_answers or self.summary_source.busy
 
 
 def open_session_window(login: QWidget, result: LoginResult) -> SessionWindow | None:
