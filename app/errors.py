@@ -2,9 +2,26 @@
 
 from __future__ import annotations
 
-import grpc
+import errno
 
+import grpc
+from PySide6.QtCore import QCoreApplication
+
+from app.room_config import (
+    CaFileError,
+    ConnectionCheckError,
+    CredentialCaMismatch,
+    RoomConfigError,
+    RoomConfigNotWritable,
+)
+from app.services.cache import CacheError
+from app.services.documents import DocumentError
 from bideval.identity.credential import CorruptCredential, CredentialError, WrongPin
+
+# Trailing metadata the server sets when it refuses an outdated client (its message is already for users).
+REQUIRED_VERSION_TRAILER = "x-bideval-required-client-version"
+_DISK_FULL = ("disk is full", "no space left")
+_READ_ONLY = ("readonly database", "read-only file system")
 
 _STATUS_TEXT = {
     grpc.StatusCode.UNAVAILABLE: "无法连接评标服务器，请检查网络或服务器地址 (server unreachable)",
@@ -17,7 +34,46 @@ _STATUS_TEXT = {
 }
 
 
+def _tr(text: str) -> str:
+    return QCoreApplication.translate("errors", text)
+
+
+def _describe_setup(error: BaseException) -> str | None:
+    """Room configuration, local disk and connection-test failures (install-time faults)."""
+    if isinstance(error, (grpc.RpcError, CredentialError)):
+        return None  # a server's "disk is full" is not this PC's
+    if isinstance(error, CredentialCaMismatch):
+        return _tr("凭证与本考场配置的平台证书不一致，请联系考场工作人员：") + str(error)
+    if isinstance(error, RoomConfigNotWritable):
+        return _tr("无法保存考场配置，请以管理员身份运行配置程序：") + str(error)
+    if isinstance(error, CaFileError):
+        return _tr("平台根证书文件有误：") + str(error)
+    if isinstance(error, RoomConfigError):
+        return _tr("考场配置有误，请联系考场工作人员：") + str(error)
+    if isinstance(error, ConnectionCheckError):
+        if error.unreachable:
+            return _tr("无法连接评标服务器，请检查网络或服务器地址：") + str(error)
+        return _tr("服务器证书与平台根证书不符：") + str(error)
+    text = str(error).lower()
+    if (isinstance(error, OSError) and error.errno == errno.ENOSPC) or any(m in text for m in _DISK_FULL):
+        return _tr("磁盘空间不足，已录入的内容未丢失；请联系考场工作人员清理磁盘：") + str(error)
+    if (isinstance(error, OSError) and error.errno in (errno.EROFS, errno.EACCES, errno.EPERM)) or any(
+        m in text for m in _READ_ONLY
+    ):
+        return _tr("数据目录不可写，请联系考场工作人员：") + str(error)
+    if isinstance(error, OSError):
+        return _tr("无法读写本地文件：") + str(error)
+    if isinstance(error, CacheError):
+        return str(error)  # already written for the user (Chinese + English)
+    return None
+
+
 def describe(error: BaseException) -> str:
+    if isinstance(error, DocumentError):
+        return str(error)  # written for the user already (app/services/documents.py)
+    setup = _describe_setup(error)
+    if setup is not None:
+        return setup
     if isinstance(error, WrongPin):
         return "PIN 码错误 (wrong PIN)"
     if isinstance(error, CorruptCredential):
@@ -26,6 +82,9 @@ def describe(error: BaseException) -> str:
         return f"无法读取凭证文件 (cannot read the credential): {error}"
     if isinstance(error, grpc.RpcError):
         code = error.code()
+        trailers = dict(error.trailing_metadata() or ()) if isinstance(error, grpc.Call) else {}
+        if REQUIRED_VERSION_TRAILER in trailers:
+            return error.details() or _tr("客户端版本过旧，请联系考场工作人员安装新版本")
         headline = _STATUS_TEXT.get(code, f"服务器错误 ({code.name})")
         details = error.details() or ""
         return f"{headline}: {details}" if details and code is not grpc.StatusCode.UNAVAILABLE else headline

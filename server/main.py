@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import logging
 import logging.handlers
+import os
 import signal
 import sys
 import threading
@@ -14,6 +15,7 @@ from bideval.audit.signing import SoftwareSigner
 from bideval.identity.pki import cert_from_pem, key_from_pem
 from server.application import EvaluationApp
 from server.datadir import DataDir, read_passphrase
+from server.rpc.auth import version_key
 from server.rpc.server import TlsMaterial, create_server
 
 log = logging.getLogger("bideval.server")
@@ -42,8 +44,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--listen", default="127.0.0.1:50051", help="HOST:PORT; port 0 picks a free port")
     parser.add_argument("--database-url", help="SQLAlchemy URL, e.g. postgresql+psycopg://user@host/db")
     parser.add_argument("--passphrase-file", type=Path, help="file holding the PKI passphrase")
+    parser.add_argument(
+        "--min-client-version",
+        default=os.environ.get("BIDEVAL_MIN_CLIENT_VERSION") or None,
+        help="refuse clients older than this version, e.g. 0.2.0 (env BIDEVAL_MIN_CLIENT_VERSION)",
+    )
     parser.add_argument("--verbose", action="store_true")
     args = parser.parse_args(argv)
+    if args.min_client_version is not None:
+        try:
+            version_key(args.min_client_version)
+        except ValueError as error:
+            parser.error(f"--min-client-version: {error}")
 
     # gRPC's own threads and the handler threads share one GIL; a handler waking from its fsync must not
     # wait the default 5 ms for a thread that holds the GIL to yield it.
@@ -60,12 +72,17 @@ def main(argv: list[str] | None = None) -> int:
     # CA, so a verifier holding only the CA certificate can check every head.
     app = EvaluationApp(store, SoftwareSigner(cert_from_pem(certificate), key_from_pem(private_key, None)))
     server, port, health = create_server(
-        app, args.listen, TlsMaterial(certificate, private_key, ca_certificate)
+        app,
+        args.listen,
+        TlsMaterial(certificate, private_key, ca_certificate),
+        min_client_version=args.min_client_version,
     )
     host = args.listen.rsplit(":", 1)[0]
     # Tests and scripts read this line to learn the port when --listen used port 0.
     print(f"bideval-server listening on {host}:{port}", flush=True)
     log.info("serving %s on %s:%d", args.data_dir, host, port)
+    if args.min_client_version:
+        log.info("refusing clients older than %s", args.min_client_version)
 
     stopping = threading.Event()
 

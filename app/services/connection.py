@@ -11,13 +11,14 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 import grpc
 from google.protobuf.message import Message
 from google.protobuf.timestamp_pb2 import Timestamp
 
 from app.services.witness import LogWitness
+from bideval import __version__
 from bideval.audit.envelope import envelope_bytes, seal
 from bideval.audit.signing import Signer, SoftwareSigner
 from bideval.identity.pki import cert_from_pem, key_from_pem
@@ -49,11 +50,56 @@ def signer_from_pem(cert_pem: bytes, key_pem: bytes) -> SoftwareSigner:
     return SoftwareSigner(cert_from_pem(cert_pem), key_from_pem(key_pem, None))
 
 
+# Sent on every call so the server can refuse a client older than its configured minimum (docs/protocol.md).
+CLIENT_VERSION_HEADER = "x-bideval-client-version"
+
+
+class _CallDetails(NamedTuple):
+    method: str
+    timeout: float | None
+    metadata: Any
+    credentials: Any
+    wait_for_ready: bool | None
+    compression: Any
+
+
+class _ClientVersion(
+    grpc.UnaryUnaryClientInterceptor,  # type: ignore[misc]
+    grpc.UnaryStreamClientInterceptor,  # type: ignore[misc]
+    grpc.StreamUnaryClientInterceptor,  # type: ignore[misc]
+    grpc.StreamStreamClientInterceptor,  # type: ignore[misc]
+):
+    """Adds the client version header to every call, whichever stub makes it."""
+
+    def _details(self, details: Any) -> _CallDetails:
+        metadata = [*(details.metadata or ()), (CLIENT_VERSION_HEADER, __version__)]
+        return _CallDetails(
+            details.method,
+            details.timeout,
+            metadata,
+            details.credentials,
+            getattr(details, "wait_for_ready", None),
+            getattr(details, "compression", None),
+        )
+
+    def intercept_unary_unary(self, continuation: Callable[..., Any], details: Any, request: Any) -> Any:
+        return continuation(self._details(details), request)
+
+    def intercept_unary_stream(self, continuation: Callable[..., Any], details: Any, request: Any) -> Any:
+        return continuation(self._details(details), request)
+
+    def intercept_stream_unary(self, continuation: Callable[..., Any], details: Any, requests: Any) -> Any:
+        return continuation(self._details(details), requests)
+
+    def intercept_stream_stream(self, continuation: Callable[..., Any], details: Any, requests: Any) -> Any:
+        return continuation(self._details(details), requests)
+
+
 def open_channel(endpoint: Endpoint) -> grpc.Channel:
     credentials = grpc.ssl_channel_credentials(
         root_certificates=endpoint.ca_pem, private_key=endpoint.key_pem, certificate_chain=endpoint.cert_pem
     )
-    return grpc.secure_channel(
+    channel = grpc.secure_channel(
         endpoint.address,
         credentials,
         options=[
@@ -64,6 +110,7 @@ def open_channel(endpoint: Endpoint) -> grpc.Channel:
             ("grpc.max_reconnect_backoff_ms", 5_000),
         ],
     )
+    return grpc.intercept_channel(channel, _ClientVersion())
 
 
 _MODULES = (evaluation_service_pb2, supervision_service_pb2, admin_service_pb2)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import errno
+import os
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,8 +23,9 @@ from PySide6.QtWidgets import (
 
 from app.errors import describe
 from app.operations import run_in_background
+from app.room_config import RoomConfig, check_credential_ca
 from app.services.connection import ApiClient, Endpoint, Sequencer, open_channel
-from app.services.session_start import OpenedSession, open_session
+from app.services.session_start import OpenedSession, cache_directory, open_session
 from bideval.audit.signing import SoftwareSigner
 from bideval.identity.credential import peek_credential, unlock_credential
 from bideval.identity.pki import Role, cert_from_pem
@@ -49,14 +53,41 @@ class LoginResult:
     caller_name: str
     caller_role: str
     sessions: tuple[str, ...]  # display lines
-    opened: OpenedSession | None = None  # the expert's current session, cache open and syncing
+    opened: OpenedSession | None = None  # the current session (expert, supervisor), syncing
 
 
-def log_in(address: str, credential: Path, pin: str) -> LoginResult:
+# Below this a day of scoring plus the bid documents may not fit: refuse before work starts, not midway.
+MIN_FREE_BYTES = 200 << 20
+
+
+def check_data_folder(directory: Path, min_free: int = MIN_FREE_BYTES) -> None:
+    """Raise OSError (ENOSPC, EACCES, ...) when the cache folder is unusable, before anything is written."""
+    directory.mkdir(parents=True, exist_ok=True)
+    if not os.access(directory, os.W_OK):
+        raise OSError(errno.EACCES, os.strerror(errno.EACCES), str(directory))
+    free = shutil.disk_usage(directory).free
+    if free < min_free:
+        raise OSError(
+            errno.ENOSPC,
+            f"{os.strerror(errno.ENOSPC)} ({free >> 20} MB free, {min_free >> 20} MB needed)",
+            str(directory),
+        )
+
+
+def log_in(address: str, credential: Path, pin: str, room: RoomConfig | None = None) -> LoginResult:
     """Unlock the credential, ask the server who we are and, for an expert, open the current session's
-    encrypted cache and start syncing it (runs on a worker thread: both key derivations are slow)."""
+    encrypted cache and start syncing it (runs on a worker thread: both key derivations are slow).
+
+    With a room configuration the server is trusted only through the room's CA, and a credential issued
+    under another CA is refused before the PIN is even tried."""
+    ca_pem: bytes | None = None
+    if room is not None:
+        check_credential_ca(room, peek_credential(credential).ca_cert_pem)
+        ca_pem = room.ca_pem()
     unlocked = unlock_credential(credential, pin)
-    channel = open_channel(Endpoint(address, unlocked.ca_pem, unlocked.cert_pem, unlocked.key_pem))
+    if unlocked.identity.role in (Role.EXPERT, Role.SUPERVISOR):  # they get a session cache
+        check_data_folder(cache_directory())
+    channel = open_channel(Endpoint(address, ca_pem or unlocked.ca_pem, unlocked.cert_pem, unlocked.key_pem))
     signer = SoftwareSigner(cert_from_pem(unlocked.cert_pem), unlocked.private_key)
     client = ApiClient(channel, Sequencer(f"{unlocked.identity.person_id}-desktop", signer))
     try:
@@ -71,7 +102,8 @@ def log_in(address: str, credential: Path, pin: str) -> LoginResult:
     )
     opened = None
     open_sessions = [s for s in listed.sessions if s.phase not in FINISHED]
-    if unlocked.identity.role is Role.EXPERT and open_sessions:
+    # Supervisors too: their decisions are signed and queued like changes, and their witness co-signs.
+    if unlocked.identity.role in (Role.EXPERT, Role.SUPERVISOR) and open_sessions:
         try:
             opened = open_session(client, unlocked, pin, open_sessions[0].session_id)
         except Exception:
@@ -84,10 +116,14 @@ class LoginWindow(QWidget):
     sig_logged_in = Signal(object)
     """Emitted with a LoginResult once the server accepted the credential."""
 
-    def __init__(self, server: str = "", credential: str = "") -> None:
+    def __init__(self, server: str = "", credential: str = "", room: RoomConfig | None = None) -> None:
+        """With a room configuration the server address is the room's and cannot be edited."""
         super().__init__()
+        self.room = room
         self.setWindowTitle(self.tr("远程异地评标系统 — 专家登录"))
-        self.server_edit = QLineEdit(server or "127.0.0.1:50051")
+        self.server_edit = QLineEdit(room.server if room else (server or "127.0.0.1:50051"))
+        self.server_edit.setReadOnly(room is not None)
+        self.venue_label = QLabel(room.venue_id if room else "")
         self.credential_edit = QLineEdit(credential)
         self.credential_edit.textChanged.connect(self._show_holder)
         browse = QPushButton(self.tr("选择…"))
@@ -107,6 +143,8 @@ class LoginWindow(QWidget):
         credential_row.addWidget(browse)
         form = QFormLayout()
         form.addRow(self.tr("服务器地址"), self.server_edit)
+        if room is not None:
+            form.addRow(self.tr("评标场地"), self.venue_label)
         form.addRow(self.tr("数字证书文件"), credential_row)
         form.addRow(self.tr("持有人"), self.holder_label)
         form.addRow(self.tr("PIN 码"), self.pin_edit)
@@ -129,22 +167,29 @@ class LoginWindow(QWidget):
             self.holder_label.setText("")
             return
         try:
-            identity = peek_credential(path).identity
+            info = peek_credential(path)
+            if self.room is not None:
+                # Said as soon as the file is chosen, not only after the PIN (the login refuses it too).
+                check_credential_ca(self.room, info.ca_cert_pem)
         except Exception as error:  # noqa: BLE001 - shown to the user, not hidden
             self.holder_label.setText(describe(error))
             return
+        identity = info.identity
         self.holder_label.setText(f"{identity.display_name} ({identity.person_id}, {identity.role.value})")
 
     def submit(self) -> None:
         self.login_button.setEnabled(False)
         self.status_label.setText(self.tr("正在验证 PIN 码并连接服务器…"))
-        address, credential, pin = (
+        address, credential, pin, room = (
             self.server_edit.text(),
             Path(self.credential_edit.text()),
             self.pin_edit.text(),
+            self.room,
         )
+        if room is not None:
+            address = room.server  # the field is read-only; the configuration is what counts
         self.pin_edit.clear()
-        run_in_background(lambda: log_in(address, credential, pin), self._logged_in, self._failed)
+        run_in_background(lambda: log_in(address, credential, pin, room), self._logged_in, self._failed)
 
     def _logged_in(self, result: LoginResult) -> None:
         self.login_button.setEnabled(True)

@@ -8,6 +8,7 @@ raised by any handler into gRPC statuses. Every refusal is logged with the calle
 from __future__ import annotations
 
 import logging
+import re
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -28,6 +29,58 @@ log = logging.getLogger(__name__)
 
 class AuthenticationError(Exception):
     pass
+
+
+# The client sends its version on every call; the server may require a minimum (docs/protocol.md).
+CLIENT_VERSION_HEADER = "x-bideval-client-version"
+# Trailing metadata on a version refusal: the client shows the message as is, it is written for staff.
+REQUIRED_VERSION_TRAILER = "x-bideval-required-client-version"
+
+# The PEP 440 subset our releases use: 1.2.3, 1.2.3rc1, 1.2.3.post1, 1.2.3.dev4, 1.2.3+local.
+_VERSION = re.compile(r"^v?(\d+(?:\.\d+)*)(?:(a|b|rc)(\d+))?(?:\.post(\d+))?(?:\.dev(\d+))?(?:\+[\w.]+)?$")
+_PRE = {"a": 0, "b": 1, "rc": 2}
+_NONE = 1 << 62  # sorts after any real number: "no dev part" comes after every dev release
+
+
+def version_key(text: str) -> tuple[tuple[int, ...], tuple[int, int], int, int]:
+    """A sortable key in PEP 440 order (1.0.dev1 < 1.0a1 < 1.0rc1 < 1.0 < 1.0.post1), else ValueError.
+
+    Our own small parser rather than ``packaging``, which the server does not otherwise depend on.
+    """
+    match = _VERSION.match(text.strip())
+    if match is None:
+        raise ValueError(f"{text!r} is not a version like 1.2.3")
+    release_text, pre_kind, pre_number, post, dev = match.groups()
+    release = tuple(int(part) for part in release_text.split("."))
+    while len(release) > 1 and release[-1] == 0:
+        release = release[:-1]  # 1.2 == 1.2.0
+    if pre_kind is not None:
+        pre = (_PRE[pre_kind], int(pre_number))
+    elif dev is not None and post is None:
+        pre = (-1, 0)  # 1.0.dev1 comes before 1.0a1
+    else:
+        pre = (3, 0)  # a final release
+    return release, pre, int(post) if post is not None else -1, int(dev) if dev is not None else _NONE
+
+
+def version_refusal(reported: str | None, minimum: str) -> str | None:
+    """Why a client reporting ``reported`` may not call this server, or None when it may."""
+    advice = "请联系考场工作人员安装新版本"
+    if not reported:
+        return (
+            f"客户端未报告版本，服务器要求的最低版本为 {minimum}，{advice} "
+            f"(the client sent no version; the minimum is {minimum}: install the new version)"
+        )
+    try:
+        older = version_key(reported) < version_key(minimum)
+    except ValueError:
+        older = True  # a version we cannot read is not one we can vouch for
+    if not older:
+        return None
+    return (
+        f"客户端版本 {reported} 低于服务器要求的最低版本 {minimum}，{advice} "
+        f"(client {reported} is older than the minimum {minimum}: install the new version)"
+    )
 
 
 # Refusals raised while handling a call that go into the audit log (policy refusals always do).
@@ -90,8 +143,12 @@ def session_id_of(request: Any) -> str:
 
 
 class AuthorizationInterceptor(grpc.ServerInterceptor):  # type: ignore[misc]
-    def __init__(self, gatekeeper: Gatekeeper) -> None:
+    def __init__(self, gatekeeper: Gatekeeper, min_client_version: str | None = None) -> None:
+        """``min_client_version``: refuse calls from clients reporting an older (or no) version."""
+        if min_client_version is not None:
+            version_key(min_client_version)  # a typo in the server's setting fails at start, not per call
         self._gatekeeper = gatekeeper
+        self._min_client_version = min_client_version
 
     def authorize(self, method: str, request: Any, context: grpc.ServicerContext) -> Denial | None:
         try:
@@ -99,10 +156,20 @@ class AuthorizationInterceptor(grpc.ServerInterceptor):  # type: ignore[misc]
         except AuthenticationError as error:
             self._gatekeeper.record_denial(None, method, "UNAUTHENTICATED", str(error))
             return Denial(grpc.StatusCode.UNAUTHENTICATED, str(error))
-        denial = self._authorize(method, request, caller)
+        denial = self._check_version(context) or self._authorize(method, request, caller)
         if denial is not None:
             self._gatekeeper.record_denial(caller, method, denial.code.name, denial.message)
         return denial
+
+    def _check_version(self, context: grpc.ServicerContext) -> Denial | None:
+        if self._min_client_version is None:
+            return None
+        reported = dict(context.invocation_metadata() or ()).get(CLIENT_VERSION_HEADER)
+        refusal = version_refusal(reported, self._min_client_version)
+        if refusal is None:
+            return None
+        context.set_trailing_metadata(((REQUIRED_VERSION_TRAILER, self._min_client_version),))
+        return Denial(grpc.StatusCode.FAILED_PRECONDITION, refusal)
 
     def _authorize(self, method: str, request: Any, caller: Identity) -> Denial | None:
         if self._gatekeeper.is_revoked(caller.serial):

@@ -55,12 +55,19 @@ class TlsMaterial:
 
 
 def create_server(
-    app: EvaluationApp, address: str, tls: TlsMaterial, max_workers: int = 32
+    app: EvaluationApp,
+    address: str,
+    tls: TlsMaterial,
+    max_workers: int = 32,
+    min_client_version: str | None = None,
 ) -> tuple[grpc.Server, int, health.HealthServicer]:
-    """Build and start a server on ``address`` (port 0 picks a free port); returns the bound port."""
+    """Build and start a server on ``address`` (port 0 picks a free port); returns the bound port.
+
+    ``min_client_version`` refuses clients that report an older version (or none); health and reflection
+    stay open to any TLS peer."""
     server = grpc.server(
         futures.ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="rpc"),
-        interceptors=[AuthorizationInterceptor(app)],
+        interceptors=[AuthorizationInterceptor(app, min_client_version)],
         options=[
             ("grpc.max_receive_message_length", MAX_REQUEST_BYTES),
             ("grpc.max_send_message_length", MAX_RESPONSE_BYTES),
