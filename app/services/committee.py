@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -108,41 +108,83 @@ class CommitteeDriver:
         failing = failing or {}
         view = self.view()
         items = [c for c in view.method.criteria if c.stage == "preliminary"]
+        fails = {(bidder_id, items[0].id): reason for bidder_id, reason in failing.items()} if items else {}
         for member in self.active_members():
-            client = self.experts[member.person_id]
-            for bidder in view.bidders:
-                for index, item in enumerate(items):
-                    fails = bidder.id in failing and index == 0
-                    client.command(
-                        "RecordPreliminaryVerdict",
-                        self.session_id,
-                        bidder_id=bidder.id,
-                        criterion_id=item.id,
-                        passed=not fails,
-                        reason=failing.get(bidder.id, "") if fails else "",
-                    )
-            client.command("SubmitPreliminary", self.session_id)
+            self.preliminary_sheet(member.person_id, fails, view)
         self.progress("初步评审完成 (preliminary review concluded)")
+
+    def preliminary_sheet(
+        self,
+        person_id: str,
+        fails: Mapping[tuple[str, str], str] | None = None,
+        view: session_pb2.SessionView | None = None,
+    ) -> None:
+        """One member records a verdict on every item for every bidder and submits the sheet.
+
+        ``fails``: (bidder id, criterion id) -> the reason this member fails it; everything else passes.
+        """
+        fails = fails or {}
+        view = view or self.view()
+        client = self.experts[person_id]
+        for bidder in view.bidders:
+            for item in view.method.criteria:
+                if item.stage != "preliminary":
+                    continue
+                reason = fails.get((bidder.id, item.id))
+                client.command(
+                    "RecordPreliminaryVerdict",
+                    self.session_id,
+                    bidder_id=bidder.id,
+                    criterion_id=item.id,
+                    passed=reason is None,
+                    reason=reason or "",
+                )
+        client.command("SubmitPreliminary", self.session_id)
 
     def detailed(self, spread: float = 0.12) -> None:
         view = self.view()
+        for member in self.active_members():
+            self.detailed_sheet(member.person_id, spread, view=view)
+        self.progress("详细评审已提交 (detailed review submitted)")
+
+    def detailed_sheet(
+        self,
+        person_id: str,
+        spread: float = 0.12,
+        overrides: Mapping[tuple[str, str], str] | None = None,
+        view: session_pb2.SessionView | None = None,
+    ) -> None:
+        """One member scores every valid bid on every item (with ``spread``) and submits the sheet.
+
+        ``overrides``: (bidder id, criterion id) -> objective value to enter instead of the member's own,
+        e.g. the value the committee agreed on after an objective inconsistency.
+        """
+        overrides = overrides or {}
+        view = view or self.view()
         valid = list(view.preliminary.valid_bidder_ids)
         items = [c for c in view.method.criteria if c.stage == "detailed" and c.kind != "price"]
         for bidder_id in valid:
             self._quality.setdefault(bidder_id, self.rng.uniform(0.55, 0.95))
-        for member in self.active_members():
-            client = self.experts[member.person_id]
-            for bidder_id in valid:
-                for item in items:
-                    client.send(
-                        "RecordScore", self.score_request(client, member.person_id, bidder_id, item, spread)
-                    )
-            client.command("SubmitDetailed", self.session_id)
-        self.progress("详细评审已提交 (detailed review submitted)")
+        client = self.experts[person_id]
+        for bidder_id in valid:
+            for item in items:
+                entry = self.score_entry(person_id, bidder_id, item, spread)
+                agreed = overrides.get((bidder_id, item.id))
+                if agreed is not None and item.kind == "objective":
+                    entry.objective = agreed
+                client.command("RecordScore", self.session_id, entry=entry)
+        client.command("SubmitDetailed", self.session_id)
 
     def score_request(
         self, client: ApiClient, expert_id: str, bidder_id: str, item: session_pb2.Criterion, spread: float
     ) -> Message:
+        entry = self.score_entry(expert_id, bidder_id, item, spread)
+        return client.build("RecordScore", self.session_id, entry=entry)
+
+    def score_entry(
+        self, expert_id: str, bidder_id: str, item: session_pb2.Criterion, spread: float
+    ) -> session_pb2.ScoreEntry:
+        """A plausible value: the bidder's quality, ± ``spread`` on judged items (objective items agree)."""
         low, high, step = Decimal(item.min_points), Decimal(item.max_points), Decimal(item.step)
         quality = self._quality.get(bidder_id, 0.8)
         entry = session_pb2.ScoreEntry(bidder_id=bidder_id, criterion_id=item.id)
@@ -161,7 +203,7 @@ class CommitteeDriver:
             entry.vote = True
         elif item.kind == "pass_fail":
             entry.pass_fail.passed = True
-        return client.build("RecordScore", self.session_id, entry=entry)
+        return entry
 
     def summarize(self) -> session_pb2.GroupSummary:
         leader = self.view().leader_id
