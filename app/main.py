@@ -48,6 +48,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--configure", action="store_true", help="room setup (staff, as administrator)")
     parser.add_argument("--self-test", action="store_true", help="check this installation and the server")
     parser.add_argument("--ca", default="", help="platform CA certificate for --self-test")
+    parser.add_argument("--lang", default="", help="user interface language: zh_CN (default) or en")
     parser.add_argument("--version", action="version", version=f"bideval {__version__}")
     args = parser.parse_args(argv)
     if args.self_test:
@@ -57,11 +58,13 @@ def main(argv: list[str] | None = None) -> int:
     from PySide6.QtWidgets import QApplication
 
     from app.errors import describe
+    from app.i18n import choose_language, install_translator
     from app.room_config import RoomConfigError, is_installed
     from app.single_instance import AlreadyRunning, SingleInstance
 
     application = QApplication.instance() or QApplication(sys.argv[:1])
     application.setApplicationName("bideval")
+    install_translator(application, choose_language(args.lang or None))
     title = _tr("远程异地评标系统")
 
     # First of all: a second client must not touch the running one's session cache.
