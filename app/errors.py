@@ -1,10 +1,17 @@
-"""The one place where failures become what the user reads (transport, credential, domain)."""
+"""The one place where failures become what the user reads (transport, credential, domain).
+
+The texts are Chinese source strings, translated through ``QCoreApplication.translate("errors", …)``; the
+table below holds ``QT_TRANSLATE_NOOP`` markers and is translated where a text is returned.
+"""
 
 from __future__ import annotations
 
 import errno
+from collections.abc import Callable
+from typing import cast
 
 import grpc
+from PySide6 import QtCore
 from PySide6.QtCore import QCoreApplication
 
 from app.room_config import (
@@ -14,7 +21,7 @@ from app.room_config import (
     RoomConfigError,
     RoomConfigNotWritable,
 )
-from app.services.cache import CacheError
+from app.services.cache import CacheError, CacheLocked, CacheMissing
 from app.services.documents import DocumentError
 from bideval.identity.credential import CorruptCredential, CredentialError, WrongPin
 
@@ -23,14 +30,17 @@ REQUIRED_VERSION_TRAILER = "x-bideval-required-client-version"
 _DISK_FULL = ("disk is full", "no space left")
 _READ_ONLY = ("readonly database", "read-only file system")
 
+QT_TRANSLATE_NOOP = cast(Callable[[str, str], str], QtCore.QT_TRANSLATE_NOOP)
+"""Marks a table's text for lupdate (typed: PySide6's stub says ``object``); translated where shown."""
+
 _STATUS_TEXT = {
-    grpc.StatusCode.UNAVAILABLE: "无法连接评标服务器，请检查网络或服务器地址 (server unreachable)",
-    grpc.StatusCode.DEADLINE_EXCEEDED: "服务器响应超时，稍后自动重试 (timed out)",
-    grpc.StatusCode.UNAUTHENTICATED: "身份认证失败 (authentication failed)",
-    grpc.StatusCode.PERMISSION_DENIED: "无权执行此操作 (not allowed)",
-    grpc.StatusCode.FAILED_PRECONDITION: "当前步骤不允许此操作 (not allowed at this step)",
-    grpc.StatusCode.INVALID_ARGUMENT: "输入有误 (invalid input)",
-    grpc.StatusCode.NOT_FOUND: "未找到 (not found)",
+    grpc.StatusCode.UNAVAILABLE: QT_TRANSLATE_NOOP("errors", "无法连接评标服务器，请检查网络或服务器地址"),
+    grpc.StatusCode.DEADLINE_EXCEEDED: QT_TRANSLATE_NOOP("errors", "服务器响应超时，稍后自动重试"),
+    grpc.StatusCode.UNAUTHENTICATED: QT_TRANSLATE_NOOP("errors", "身份认证失败"),
+    grpc.StatusCode.PERMISSION_DENIED: QT_TRANSLATE_NOOP("errors", "无权执行此操作"),
+    grpc.StatusCode.FAILED_PRECONDITION: QT_TRANSLATE_NOOP("errors", "当前步骤不允许此操作"),
+    grpc.StatusCode.INVALID_ARGUMENT: QT_TRANSLATE_NOOP("errors", "输入有误"),
+    grpc.StatusCode.NOT_FOUND: QT_TRANSLATE_NOOP("errors", "未找到"),
 }
 
 
@@ -63,8 +73,12 @@ def _describe_setup(error: BaseException) -> str | None:
         return _tr("数据目录不可写，请联系考场工作人员：") + str(error)
     if isinstance(error, OSError):
         return _tr("无法读写本地文件：") + str(error)
+    if isinstance(error, CacheLocked):
+        return _tr("PIN 码错误，无法打开本地缓存")
+    if isinstance(error, CacheMissing):
+        return _tr("本机没有该场次的本地缓存")
     if isinstance(error, CacheError):
-        return str(error)  # already written for the user (Chinese + English)
+        return _tr("本地缓存出错：") + str(error)  # the cache's own words say which operation failed
     return None
 
 
@@ -75,17 +89,18 @@ def describe(error: BaseException) -> str:
     if setup is not None:
         return setup
     if isinstance(error, WrongPin):
-        return "PIN 码错误 (wrong PIN)"
+        return _tr("PIN 码错误")
     if isinstance(error, CorruptCredential):
-        return f"凭证文件已损坏，请联系交易中心 (credential file damaged): {error}"
+        return _tr("凭证文件已损坏，请联系交易中心：") + str(error)
     if isinstance(error, CredentialError):
-        return f"无法读取凭证文件 (cannot read the credential): {error}"
+        return _tr("无法读取凭证文件：") + str(error)
     if isinstance(error, grpc.RpcError):
         code = error.code()
         trailers = dict(error.trailing_metadata() or ()) if isinstance(error, grpc.Call) else {}
         if REQUIRED_VERSION_TRAILER in trailers:
             return error.details() or _tr("客户端版本过旧，请联系考场工作人员安装新版本")
-        headline = _STATUS_TEXT.get(code, f"服务器错误 ({code.name})")
+        known = _STATUS_TEXT.get(code)
+        headline = _tr(known) if known is not None else _tr("服务器错误（%1）").replace("%1", code.name)
         details = error.details() or ""
         return f"{headline}: {details}" if details and code is not grpc.StatusCode.UNAVAILABLE else headline
     return f"{type(error).__name__}: {error}"

@@ -8,7 +8,9 @@ every second does not lose the table's selection or scroll position.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import cast
 
+from PySide6 import QtCore
 from PySide6.QtCore import (
     QAbstractTableModel,
     QCoreApplication,
@@ -31,19 +33,26 @@ def _tr(text: str) -> str:
     return QCoreApplication.translate(_CONTEXT, text)
 
 
+QT_TRANSLATE_NOOP = cast(Callable[[str, str], str], QtCore.QT_TRANSLATE_NOOP)
+"""Marks a table's text for lupdate (typed: PySide6's stub says ``object``); translated where shown."""
+
 STATUS_TEXT = {
-    "active": "在席",
-    "recused": "已回避",
-    "replaced": "已替换",
-    "reserve": "候补",
+    "active": QT_TRANSLATE_NOOP("MemberProgressModel", "在席"),
+    "recused": QT_TRANSLATE_NOOP("MemberProgressModel", "已回避"),
+    "replaced": QT_TRANSLATE_NOOP("MemberProgressModel", "已替换"),
+    "reserve": QT_TRANSLATE_NOOP("MemberProgressModel", "候补"),
 }
 
 GROUND_TEXT = {
-    RecusalGround.CLOSE_RELATIVE.value: "近亲属",
-    RecusalGround.EMPLOYMENT_OR_CONTROL.value: "劳动关系/董监事/控股",
-    RecusalGround.SUPERVISING_DEPARTMENT.value: "主管或监督部门人员",
-    RecusalGround.PREVIOUSLY_PUNISHED.value: "曾受处罚",
-    RecusalGround.OTHER.value: "其他利害关系",
+    RecusalGround.CLOSE_RELATIVE.value: QT_TRANSLATE_NOOP("MemberProgressModel", "近亲属"),
+    RecusalGround.EMPLOYMENT_OR_CONTROL.value: (
+        QT_TRANSLATE_NOOP("MemberProgressModel", "劳动关系/董监事/控股")
+    ),
+    RecusalGround.SUPERVISING_DEPARTMENT.value: (
+        QT_TRANSLATE_NOOP("MemberProgressModel", "主管或监督部门人员")
+    ),
+    RecusalGround.PREVIOUSLY_PUNISHED.value: QT_TRANSLATE_NOOP("MemberProgressModel", "曾受处罚"),
+    RecusalGround.OTHER.value: QT_TRANSLATE_NOOP("MemberProgressModel", "其他利害关系"),
 }
 
 YES = "✓"
@@ -63,7 +72,19 @@ class Column:
     SIGNED = 9
 
 
-HEADERS = ("专家", "会场", "状态", "签到", "承诺书", "回避声明", "投票", "初步评审", "详细评审", "签字")
+HEADERS = (
+    QT_TRANSLATE_NOOP("MemberProgressModel", "专家"),
+    QT_TRANSLATE_NOOP("MemberProgressModel", "会场"),
+    QT_TRANSLATE_NOOP("MemberProgressModel", "状态"),
+    QT_TRANSLATE_NOOP("MemberProgressModel", "签到"),
+    QT_TRANSLATE_NOOP("MemberProgressModel", "承诺书"),
+    QT_TRANSLATE_NOOP("MemberProgressModel", "回避声明"),
+    QT_TRANSLATE_NOOP("MemberProgressModel", "投票"),
+    QT_TRANSLATE_NOOP("MemberProgressModel", "初步评审"),
+    QT_TRANSLATE_NOOP("MemberProgressModel", "详细评审"),
+    QT_TRANSLATE_NOOP("MemberProgressModel", "签字"),
+)
+"""The column headers (source text, translated where shown)."""
 
 _FLAGS: dict[int, Callable[[session_pb2.Member], bool]] = {
     Column.CHECKED_IN: lambda m: m.checked_in,

@@ -96,6 +96,7 @@ class SummaryModel(QAbstractTableModel):
         self._totals: dict[str, session_pb2.BidderTotal] = {}
         self._flags: dict[tuple[str, str], list[session_pb2.DeviationFlag]] = {}
         self._inconsistent: set[tuple[str, str]] = set()
+        self._others_hidden = ""  # why the other experts' scores are not shown ("": they are)
 
     # -- loading -------------------------------------------------------------------------------------
 
@@ -120,6 +121,20 @@ class SummaryModel(QAbstractTableModel):
             self._flags.setdefault((flag.bidder_id, flag.criterion_id), []).append(flag)
         self._inconsistent = {(o.bidder_id, o.criterion_id) for o in summary.objective_inconsistencies}
         self.endResetModel()
+
+    def hide_others(self, reason: str) -> None:
+        """With a ``reason`` (offline: DOMAIN.md, nothing that needs the group, revealing others' scores
+        included), the tooltips show the caller's own score and the reason; ``""`` shows everyone's again."""
+        if reason == self._others_hidden:
+            return
+        self._others_hidden = reason
+        if self._bidders and self._criteria:
+            last = self.index(len(self._bidders) - 1, self.columnCount() - 1)
+            self.dataChanged.emit(self.index(0, 0), last, [Qt.ItemDataRole.ToolTipRole])
+
+    @property
+    def others_hidden(self) -> str:
+        return self._others_hidden
 
     # -- layout --------------------------------------------------------------------------------------
 
@@ -235,12 +250,16 @@ class SummaryModel(QAbstractTableModel):
         flagged = {f.expert_id: f for f in self._flags.get((bidder_id, criterion_id), [])}
         lines = [_tr("各专家评分:")]
         for expert_id, points in self.expert_points(bidder_id, criterion_id).items():
+            if self._others_hidden and expert_id != self._caller_id:
+                continue
             line = f"{expert_id}: {points or '—'}"
             flag = flagged.get(expert_id)
             if flag is not None:
                 state = _tr("已说明") if flag.explained else _tr("待说明")
                 line += " — " + _tr("偏离平均分 ") + f"{flag.mean} ({state})"
             lines.append(line)
+        if self._others_hidden:
+            lines.append(self._others_hidden)
         if (bidder_id, criterion_id) in self._inconsistent:
             lines.append(_tr("客观分评分不一致: 须按87号令第64条申请更正"))
         return "\n".join(lines)

@@ -1,14 +1,21 @@
-"""The login window: server, credential file and PIN; unlocking and connecting run off the GUI thread."""
+"""The login window: server, credential file and PIN; unlocking and connecting run off the GUI thread.
+
+Also what every window of the client names alike: the workflow's phases and the roles as users read them
+(:func:`phase_text`, :func:`role_text`) and a session window's title (:func:`window_title`).
+"""
 
 from __future__ import annotations
 
 import errno
 import os
 import shutil
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import cast
 
-from PySide6.QtCore import Signal
+from PySide6 import QtCore
+from PySide6.QtCore import QCoreApplication, Signal
 from PySide6.QtWidgets import (
     QFileDialog,
     QFormLayout,
@@ -31,20 +38,54 @@ from bideval.identity.credential import peek_credential, unlock_credential
 from bideval.identity.pki import Role, cert_from_pem
 from bideval.v1 import common_pb2, diagnostics_service_pb2, evaluation_service_pb2
 
+QT_TRANSLATE_NOOP = cast(Callable[[str, str], str], QtCore.QT_TRANSLATE_NOOP)
+"""Marks a table's text for lupdate (typed: PySide6's stub says ``object``); translated where shown."""
+
 FINISHED = frozenset({common_pb2.PHASE_CLOSED, common_pb2.PHASE_FAILED_TENDER})
 PHASE_TEXT = {
-    common_pb2.PHASE_CHECK_IN: "签到",
-    common_pb2.PHASE_PLEDGE: "承诺书",
-    common_pb2.PHASE_RECUSAL: "回避声明",
-    common_pb2.PHASE_LEADER_ELECTION: "推选组长",
-    common_pb2.PHASE_AWAITING_START: "等待开始",
-    common_pb2.PHASE_PRELIMINARY_REVIEW: "初步评审",
-    common_pb2.PHASE_DETAILED_REVIEW: "详细评审",
-    common_pb2.PHASE_SUMMARY: "汇总",
-    common_pb2.PHASE_REPORT: "评标报告签字",
-    common_pb2.PHASE_CLOSED: "评标结束",
-    common_pb2.PHASE_FAILED_TENDER: "流标",
+    common_pb2.PHASE_CHECK_IN: QT_TRANSLATE_NOOP("Phase", "签到"),
+    common_pb2.PHASE_PLEDGE: QT_TRANSLATE_NOOP("Phase", "承诺书"),
+    common_pb2.PHASE_RECUSAL: QT_TRANSLATE_NOOP("Phase", "回避声明"),
+    common_pb2.PHASE_LEADER_ELECTION: QT_TRANSLATE_NOOP("Phase", "推选组长"),
+    common_pb2.PHASE_AWAITING_START: QT_TRANSLATE_NOOP("Phase", "等待开始"),
+    common_pb2.PHASE_PRELIMINARY_REVIEW: QT_TRANSLATE_NOOP("Phase", "初步评审"),
+    common_pb2.PHASE_DETAILED_REVIEW: QT_TRANSLATE_NOOP("Phase", "详细评审"),
+    common_pb2.PHASE_SUMMARY: QT_TRANSLATE_NOOP("Phase", "汇总"),
+    common_pb2.PHASE_REPORT: QT_TRANSLATE_NOOP("Phase", "评标报告签字"),
+    common_pb2.PHASE_CLOSED: QT_TRANSLATE_NOOP("Phase", "评标结束"),
+    common_pb2.PHASE_FAILED_TENDER: QT_TRANSLATE_NOOP("Phase", "流标"),
 }
+"""Each phase's name (source text): shown through :func:`phase_text`."""
+
+ROLE_TEXT = {
+    common_pb2.ROLE_EXPERT: QT_TRANSLATE_NOOP("Role", "专家"),
+    common_pb2.ROLE_SUPERVISOR: QT_TRANSLATE_NOOP("Role", "监督人员"),
+    common_pb2.ROLE_OPERATOR: QT_TRANSLATE_NOOP("Role", "工作人员"),
+}
+"""Each role's name (source text): shown through :func:`role_text`."""
+
+
+def phase_text(phase: common_pb2.Phase.ValueType) -> str:
+    """The phase's name as the user reads it ("?" for a phase this client does not know)."""
+    text = PHASE_TEXT.get(phase)
+    return QCoreApplication.translate("Phase", text) if text is not None else "?"
+
+
+def role_text(role: common_pb2.Role.ValueType | str) -> str:
+    """The role's name as the user reads it: ``role`` a ``common_pb2.Role`` value, its name
+    ("ROLE_EXPERT") or a credential's role ("expert")."""
+    if isinstance(role, str):
+        name = role if role.startswith("ROLE_") else "ROLE_" + role.upper()
+        text = {common_pb2.Role.Name(value): text for value, text in ROLE_TEXT.items()}.get(name)
+    else:
+        text = ROLE_TEXT.get(role)
+    return QCoreApplication.translate("Role", text) if text is not None else "?"
+
+
+def window_title(project: str, name: str, role: str) -> str:
+    """A session window's title: the system, the project, who sits at it and in which role."""
+    text = QCoreApplication.translate("WindowTitle", "远程异地评标系统 — %1 — %2 (%3)")
+    return text.replace("%1", project).replace("%2", name).replace("%3", role)
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,8 +137,9 @@ def log_in(address: str, credential: Path, pin: str, room: RoomConfig | None = N
     except Exception:
         client.close()
         raise
+    paused = QCoreApplication.translate("LoginWindow", "（已暂停）")  # translate() is thread-safe
     lines = tuple(
-        f"{s.project_name} / {s.lot_name} — {PHASE_TEXT.get(s.phase, '?')}{' (已暂停)' if s.paused else ''}"
+        f"{s.project_name} / {s.lot_name} — {phase_text(s.phase)}{paused if s.paused else ''}"
         for s in listed.sessions
     )
     opened = None
@@ -175,7 +217,12 @@ class LoginWindow(QWidget):
             self.holder_label.setText(describe(error))
             return
         identity = info.identity
-        self.holder_label.setText(f"{identity.display_name} ({identity.person_id}, {identity.role.value})")
+        self.holder_label.setText(
+            self.tr("%1（%2，%3）")
+            .replace("%1", identity.display_name)
+            .replace("%2", identity.person_id)
+            .replace("%3", role_text(identity.role.value))
+        )
 
     def submit(self) -> None:
         self.login_button.setEnabled(False)
@@ -193,7 +240,11 @@ class LoginWindow(QWidget):
 
     def _logged_in(self, result: LoginResult) -> None:
         self.login_button.setEnabled(True)
-        self.status_label.setText(self.tr("已登录: ") + f"{result.caller_name} ({result.caller_role})")
+        self.status_label.setText(
+            self.tr("已登录：%1（%2）")
+            .replace("%1", result.caller_name)
+            .replace("%2", role_text(result.caller_role))
+        )
         self.sessions_list.clear()
         self.sessions_list.addItems(list(result.sessions))
         self.sig_logged_in.emit(result)

@@ -3,15 +3,19 @@
 Every number comes from the server's ``GroupSummary`` (fetched with GetSummary by :class:`SummarySource`
 through :func:`~app.operations.run_in_background` whenever the session's ``last_sequence`` moves); the
 pages compute nothing that ends up in the record. Actions go through the window's ``_record`` (local first,
-signed, synced in order). Actions that need the whole committee (汇总, 更正, 回退, 排名, 签署报告) are
-disabled while the client is offline, with the reason in the tooltip: DOMAIN.md, "What offline means here".
+signed, synced in order, through its :class:`~app.ui.actions.ActionRecorder`). What needs the whole
+committee (汇总, 更正, 回退, 排名, 签署报告) is disabled while the client is offline, with the reason in the
+tooltip, and the other experts' scores in the summary are not shown then either, the reason in their place:
+DOMAIN.md, "What offline means here".
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from decimal import Decimal, InvalidOperation
+from typing import cast
 
+from PySide6 import QtCore
 from PySide6.QtCore import QCoreApplication, QObject, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -40,14 +44,15 @@ from PySide6.QtWidgets import (
 from app.errors import describe
 from app.models.summary import SummaryModel, deviation_band, finalize_blockers, flag_key, fmt, own_flags
 from app.operations import run_in_background
+from app.ui.fetching import CoalescedFetch, Run
 from bideval.v1 import common_pb2, evaluation_service_pb2, session_pb2
 
 Record = Callable[..., int | None]
-"""The window's ``_record(rpc, cell=None, **fields)``: queues a change, returns its sequence or None."""
+"""The window's ``_record(rpc, cell=None, on_answered=None, /, **fields)``: queues a change, returns its
+sequence or None."""
 FetchSummary = Callable[[], session_pb2.GroupSummary]
 InFlight = Callable[[int], bool]
 """True while the change with this sequence has no answer from the server yet (acknowledged or refused)."""
-Run = Callable[[Callable[[], object], Callable[[object], None], Callable[[BaseException], None]], None]
 
 _AFTER_SUMMARY = (
     common_pb2.PHASE_SUMMARY,
@@ -56,25 +61,43 @@ _AFTER_SUMMARY = (
     common_pb2.PHASE_FAILED_TENDER,
 )
 
+QT_TRANSLATE_NOOP = cast(Callable[[str, str], str], QtCore.QT_TRANSLATE_NOOP)
+"""Marks a table's text for lupdate (typed: PySide6's stub says ``object``); translated where shown."""
+
 CORRECTION_CASES: tuple[tuple[int, str], ...] = (
-    (evaluation_service_pb2.CORRECTION_CASE_SUMMATION_ERROR, "分值汇总计算错误"),
-    (evaluation_service_pb2.CORRECTION_CASE_OUT_OF_RANGE_ITEM, "分项评分超出评分标准规定的分值范围"),
-    (evaluation_service_pb2.CORRECTION_CASE_INCONSISTENT_OBJECTIVE, "客观评审因素评分不一致"),
-    (evaluation_service_pb2.CORRECTION_CASE_ABNORMAL_SCORE, "评分畸高、畸低"),
+    (
+        evaluation_service_pb2.CORRECTION_CASE_SUMMATION_ERROR,
+        QT_TRANSLATE_NOOP("ResultPages", "分值汇总计算错误"),
+    ),
+    (
+        evaluation_service_pb2.CORRECTION_CASE_OUT_OF_RANGE_ITEM,
+        QT_TRANSLATE_NOOP("ResultPages", "分项评分超出评分标准规定的分值范围"),
+    ),
+    (
+        evaluation_service_pb2.CORRECTION_CASE_INCONSISTENT_OBJECTIVE,
+        QT_TRANSLATE_NOOP("ResultPages", "客观评审因素评分不一致"),
+    ),
+    (
+        evaluation_service_pb2.CORRECTION_CASE_ABNORMAL_SCORE,
+        QT_TRANSLATE_NOOP("ResultPages", "评分畸高、畸低"),
+    ),
 )
+"""The correction cases of 87号令第64条 (source text, translated where shown)."""
 
 ROLLBACK_TARGETS: tuple[tuple[int, str], ...] = (
-    (common_pb2.PHASE_PRELIMINARY_REVIEW, "初步评审"),
-    (common_pb2.PHASE_DETAILED_REVIEW, "详细评审"),
+    (common_pb2.PHASE_PRELIMINARY_REVIEW, QT_TRANSLATE_NOOP("ResultPages", "初步评审")),
+    (common_pb2.PHASE_DETAILED_REVIEW, QT_TRANSLATE_NOOP("ResultPages", "详细评审")),
 )
+"""Where a roll-back may return to (source text, translated where shown)."""
 
 BASE_KINDS = {
-    "lowest": "最低有效投标报价",
-    "second_lowest": "次低有效投标报价",
-    "mean": "有效投标报价算术平均值",
-    "trimmed_mean": "去掉最高、最低报价后的算术平均值",
-    "reference": "标底 × 系数",
+    "lowest": QT_TRANSLATE_NOOP("ResultPages", "最低有效投标报价"),
+    "second_lowest": QT_TRANSLATE_NOOP("ResultPages", "次低有效投标报价"),
+    "mean": QT_TRANSLATE_NOOP("ResultPages", "有效投标报价算术平均值"),
+    "trimmed_mean": QT_TRANSLATE_NOOP("ResultPages", "去掉最高、最低报价后的算术平均值"),
+    "reference": QT_TRANSLATE_NOOP("ResultPages", "标底 × 系数"),
 }
+"""How the 评标基准价 was computed (source text, translated where shown)."""
 
 
 def _tr(text: str) -> str:
@@ -179,11 +202,10 @@ class SummarySource(QObject):
         self, fetch: FetchSummary, parent: QObject | None = None, run: Run = run_in_background
     ) -> None:
         super().__init__(parent)
-        self._fetch = fetch
-        self._run = run
+        self._fetch = CoalescedFetch(fetch, self, run)
+        self._fetch.sig_done.connect(self._fetched)
+        self._fetch.sig_failed.connect(self._failed)
         self._fetched_for: int | None = None  # last_sequence of the view the newest fetch was started for
-        self._in_flight = False
-        self._again = False
         self._closed = False
         self.summary: session_pb2.GroupSummary | None = None
 
@@ -195,40 +217,24 @@ class SummarySource(QObject):
         self.fetch()
 
     def fetch(self) -> None:
-        if self._in_flight:
-            self._again = True  # the answer in flight may predate the newest change: fetch once more
-            return
-        self._in_flight = True
-        self._run(self._fetch, self._fetched, self._failed)
+        self._fetch.fetch()
 
-    def _fetched(self, summary: object) -> None:
-        self._in_flight = False
-        if self._closed:
-            return
+    def _fetched(self, _number: int, summary: object) -> None:
         assert isinstance(summary, session_pb2.GroupSummary)
         self.summary = summary
         self.sig_summary.emit(summary)
-        self._continue()
 
     def _failed(self, error: BaseException) -> None:
-        self._in_flight = False
-        if self._closed:
-            return
         self._fetched_for = None  # retry with the next view
         self.sig_failed.emit(describe(error))
-        self._continue()
-
-    def _continue(self) -> None:
-        if self._again:
-            self._again = False
-            self.fetch()
 
     @property
     def busy(self) -> bool:
-        return self._in_flight
+        return self._fetch.busy
 
     def close(self) -> None:
         self._closed = True
+        self._fetch.close()
 
 
 class _ResultPage(QWidget):
@@ -358,6 +364,8 @@ class SummaryPage(_ResultPage):
         self.flag_boxes: dict[tuple[str, str, str], _FlagBox] = {}
         self.others_flags_label = QLabel()
         self.others_flags_label.setWordWrap(True)
+        self._others_text = ""  # as shown online: see _show_others
+        self._inconsistent_text = ""
         self.inconsistencies_label = QLabel()
         self.inconsistencies_label.setWordWrap(True)
 
@@ -543,7 +551,7 @@ class SummaryPage(_ResultPage):
             box.button.setVisible(not flag.explained)
         self.flags_box.setVisible(bool(mine))
         others = [f for f in summary.deviation_flags if f.expert_id != view.caller_id]
-        self.others_flags_label.setText(
+        self._others_text = (
             _tr("其他专家的评分偏离: ")
             + "; ".join(
                 f"{f.expert_id} {f.bidder_id}/{f.criterion_id} {f.points} ("
@@ -559,9 +567,21 @@ class SummaryPage(_ResultPage):
             + ", ".join(f"{e} {p}" for e, p in sorted(o.expert_points.items()))
             for o in summary.objective_inconsistencies
         ]
-        self.inconsistencies_label.setText(
+        self._inconsistent_text = (
             _tr("客观分评分不一致 (须由组长申请更正): ") + "; ".join(inconsistent) if inconsistent else ""
         )
+        self._show_others()
+
+    def _show_others(self) -> None:
+        """The other experts' scores (their deviations, inconsistent objective scores, the tooltips): not
+        while offline (DOMAIN.md, revealing others' scores needs the group); the reason shows instead."""
+        hidden = "" if self.online else _tr("离线时不显示其他专家的评分，请等待网络恢复")
+        self.model.hide_others(hidden)
+        for label, text in (
+            (self.others_flags_label, self._others_text),
+            (self.inconsistencies_label, self._inconsistent_text),
+        ):
+            label.setText((hidden or text) if text else "")
 
     def _show_price(self, price: session_pb2.PriceScoreDetail, names: dict[str, str]) -> None:
         if not price.formula_version:
@@ -610,6 +630,7 @@ class SummaryPage(_ResultPage):
         view, summary = self.view, self.summary
         if view is None:
             return
+        self._show_others()
         phase = view.phase
         leader = self.is_leader
         self.leader_box.setVisible(leader)

@@ -1,8 +1,9 @@
 """The preliminary review page (初步评审) and the clarification panel (澄清) of the expert's window.
 
 Both are driven like the window's other pages: ``show_view(view, busy)`` with each ``SessionView``, and
-every action goes through ``record(rpc, cell=None, **fields)`` (the window's local-first
-``SessionWindow._record``). The only background work, restoring the expert's saved verdicts, runs through
+every action goes through ``record(rpc, cell=None, on_answered=None, **fields)`` (the window's local-first
+``SessionWindow._record``, which records through its :class:`~app.ui.actions.ActionRecorder`). The only
+background work, restoring the expert's saved verdicts, runs through
 :func:`~app.operations.run_in_background`; the GUI thread never waits on the network or the disk.
 
 The clarification panel lives in a dock of the window (:class:`ReviewDock`) rather than on a page: one
@@ -37,12 +38,14 @@ from app.models.preliminary import PreliminaryModel
 from app.operations import run_in_background
 from app.services.cache import SessionCache
 from app.services.connection import ApiClient, request_type
+from app.ui.actions import Answer
 from bideval.domain.commands import PassFailEntry
 from bideval.domain.method import Criterion
 from bideval.v1 import common_pb2, evaluation_service_pb2, session_pb2
 
 Record = Callable[..., int | None]
-"""The window's ``_record(rpc, cell=None, **fields)``: the change's sequence number, None if refused."""
+"""The window's ``_record(rpc, cell=None, on_answered=None, /, **fields)``: the change's sequence number,
+None if the cache refused it; ``on_answered`` hears the server's :class:`~app.ui.actions.Answer`."""
 
 RestoredVerdicts = dict[tuple[str, str], tuple[PassFailEntry, bool]]
 """(bidder id, criterion id) → (verdict, synced with the server)."""
@@ -308,12 +311,25 @@ class PreliminaryPage(QWidget):
         self._record(
             "RecordPreliminaryVerdict",
             (bidder_id, criterion_id, verdict),
+            self._verdict_answered,
             bidder_id=bidder_id,
             criterion_id=criterion_id,
             passed=verdict.passed,
             reason=verdict.reason,
         )
         self._refresh_state()
+
+    def _verdict_answered(self, answer: Answer) -> None:
+        """The server's answer to one verdict: the cell turns synced, or red with the reason until re-entered
+        (the window shows the refusal as well)."""
+        model = self.model
+        if model is None or not isinstance(answer.tag, tuple):
+            return
+        bidder_id, criterion_id, verdict = answer.tag
+        if answer.refused:
+            model.mark_refused(bidder_id, criterion_id, verdict, answer.message)
+        else:
+            model.mark_synced(bidder_id, criterion_id, verdict)
 
     def pass_remaining(self) -> None:
         """Every cell without a verdict becomes 合格; fails (even those still waiting for a reason) stay."""

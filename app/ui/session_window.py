@@ -2,9 +2,13 @@
 
 Everything the window shows comes from the server's ``SessionView`` (fetched by :meth:`SessionWindow.refresh`
 through :func:`~app.operations.run_in_background`, every second and after every action) and from the
-:class:`~app.services.sync.SyncEngine` status (its listener runs on worker threads and is forwarded to the
-GUI thread by a queued signal). Every action is recorded local-first with ``SyncEngine.record``; the GUI
-thread never waits on the network.
+:class:`~app.services.sync.SyncEngine` status (shown by :class:`~app.ui.status_bar.SyncStatusLabels`, the
+supervisor's console's too). Every action is recorded local first through an
+:class:`~app.ui.actions.ActionRecorder` (the same one the supervisor's console uses); the GUI thread never
+waits on the network.
+
+User-visible text is Chinese (DOMAIN.md terms) and goes through ``tr`` / ``QCoreApplication.translate``; the
+module tables hold ``QT_TRANSLATE_NOOP`` markers and are translated where shown.
 """
 
 from __future__ import annotations
@@ -13,7 +17,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
+from typing import TYPE_CHECKING, cast
 
+from PySide6 import QtCore
 from PySide6.QtCore import QCoreApplication, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QBrush, QCloseEvent, QColor
 from PySide6.QtWidgets import (
@@ -32,18 +38,19 @@ from PySide6.QtWidgets import (
 )
 
 from app.errors import describe
-from app.models.preliminary import PreliminaryModel
 from app.models.score_grid import ScoreGridModel
-from app.operations import run_in_background
-from app.services.cache import OutboxStatus
 from app.services.connection import ApiClient
 from app.services.documents import DocumentLibrary
+from app.services.session_start import OpenedSession
 from app.services.sync import SyncEngine, SyncStatus
+from app.ui.actions import ActionRecorder, Answer, AnswerCallback, refusal_text
 from app.ui.documents_pane import DocumentsPane
-from app.ui.login import LoginResult
+from app.ui.fetching import CoalescedFetch
+from app.ui.login import LoginResult, role_text, window_title
 from app.ui.result_pages import EndedPage, ReportPage, SummaryPage, SummarySource, shows_summary
 from app.ui.review_pages import PreliminaryPage, ReviewDock, review_dock_wanted, verdict_loader
 from app.ui.score_grid import ScoreSheet
+from app.ui.status_bar import SyncStatusLabels
 from bideval.domain.commands import (
     DeductEntry,
     Entry,
@@ -56,7 +63,18 @@ from bideval.domain.commands import (
 from bideval.domain.method import Criterion, ItemKind, PreliminaryCategory, ReviewStage
 from bideval.v1 import common_pb2, evaluation_service_pb2, session_pb2
 
+if TYPE_CHECKING:
+    from app.ui.supervisor_window import SupervisorWindow  # imports this module: see open_session_window
+
 Clock = Callable[[], datetime]
+
+QT_TRANSLATE_NOOP = cast(Callable[[str, str], str], QtCore.QT_TRANSLATE_NOOP)
+"""Marks a table's text for lupdate (typed: PySide6's stub says ``object``); translated where shown."""
+_CONTEXT = "SessionWindow"
+
+
+def _tr(text: str) -> str:
+    return QCoreApplication.translate(_CONTEXT, text)
 
 
 def _utc_now() -> datetime:
@@ -83,67 +101,97 @@ class Step:
 
 
 STEPS: tuple[tuple[str, int], ...] = (
-    ("签到", common_pb2.PHASE_CHECK_IN),
-    ("承诺书", common_pb2.PHASE_PLEDGE),
-    ("回避声明", common_pb2.PHASE_RECUSAL),
-    ("推选组长", common_pb2.PHASE_LEADER_ELECTION),
-    ("等待开始", common_pb2.PHASE_AWAITING_START),
-    ("初步评审", common_pb2.PHASE_PRELIMINARY_REVIEW),
-    ("详细评审", common_pb2.PHASE_DETAILED_REVIEW),
-    ("汇总", common_pb2.PHASE_SUMMARY),
-    ("评标报告", common_pb2.PHASE_REPORT),
+    (QT_TRANSLATE_NOOP("SessionWindow", "签到"), common_pb2.PHASE_CHECK_IN),
+    (QT_TRANSLATE_NOOP("SessionWindow", "承诺书"), common_pb2.PHASE_PLEDGE),
+    (QT_TRANSLATE_NOOP("SessionWindow", "回避声明"), common_pb2.PHASE_RECUSAL),
+    (QT_TRANSLATE_NOOP("SessionWindow", "推选组长"), common_pb2.PHASE_LEADER_ELECTION),
+    (QT_TRANSLATE_NOOP("SessionWindow", "等待开始"), common_pb2.PHASE_AWAITING_START),
+    (QT_TRANSLATE_NOOP("SessionWindow", "初步评审"), common_pb2.PHASE_PRELIMINARY_REVIEW),
+    (QT_TRANSLATE_NOOP("SessionWindow", "详细评审"), common_pb2.PHASE_DETAILED_REVIEW),
+    (QT_TRANSLATE_NOOP("SessionWindow", "汇总"), common_pb2.PHASE_SUMMARY),
+    (QT_TRANSLATE_NOOP("SessionWindow", "评标报告"), common_pb2.PHASE_REPORT),
 )
+"""The step list's titles (source text; translated by :func:`steps_of`) and their phases."""
 
 _MEMBER_DONE: dict[int, tuple[Callable[[session_pb2.Member], bool], str]] = {
-    common_pb2.PHASE_CHECK_IN: (lambda m: m.checked_in, "等待所有专家签到"),
-    common_pb2.PHASE_PLEDGE: (lambda m: m.pledged, "等待所有专家确认承诺书"),
-    common_pb2.PHASE_RECUSAL: (lambda m: m.declared, "等待所有专家作出回避声明"),
-    common_pb2.PHASE_LEADER_ELECTION: (lambda m: m.voted, "等待所有专家投票推选组长"),
-    common_pb2.PHASE_PRELIMINARY_REVIEW: (lambda m: m.preliminary_submitted, "等待所有专家提交初步评审"),
-    common_pb2.PHASE_DETAILED_REVIEW: (lambda m: m.detailed_submitted, "等待所有专家提交详细评审"),
-    common_pb2.PHASE_REPORT: (lambda m: m.signed, "等待所有专家签署评标报告"),
+    common_pb2.PHASE_CHECK_IN: (
+        lambda m: m.checked_in,
+        QT_TRANSLATE_NOOP("SessionWindow", "等待所有专家签到"),
+    ),
+    common_pb2.PHASE_PLEDGE: (
+        lambda m: m.pledged,
+        QT_TRANSLATE_NOOP("SessionWindow", "等待所有专家确认承诺书"),
+    ),
+    common_pb2.PHASE_RECUSAL: (
+        lambda m: m.declared,
+        QT_TRANSLATE_NOOP("SessionWindow", "等待所有专家作出回避声明"),
+    ),
+    common_pb2.PHASE_LEADER_ELECTION: (
+        lambda m: m.voted,
+        QT_TRANSLATE_NOOP("SessionWindow", "等待所有专家投票推选组长"),
+    ),
+    common_pb2.PHASE_PRELIMINARY_REVIEW: (
+        lambda m: m.preliminary_submitted,
+        QT_TRANSLATE_NOOP("SessionWindow", "等待所有专家提交初步评审"),
+    ),
+    common_pb2.PHASE_DETAILED_REVIEW: (
+        lambda m: m.detailed_submitted,
+        QT_TRANSLATE_NOOP("SessionWindow", "等待所有专家提交详细评审"),
+    ),
+    common_pb2.PHASE_REPORT: (
+        lambda m: m.signed,
+        QT_TRANSLATE_NOOP("SessionWindow", "等待所有专家签署评标报告"),
+    ),
 }
 
 
 def waiting_for(view: session_pb2.SessionView) -> str:
-    """What the current phase waits for, e.g. "等待所有专家签到 (waiting for: E03, E05)"."""
+    """What the current phase waits for, e.g. "等待所有专家签到（未完成：E03、E05）"."""
     phase = view.phase
     if phase in _MEMBER_DONE:
         done, text = _MEMBER_DONE[phase]
         missing = [m.person_id for m in view.members if m.status == "active" and not done(m)]
-        return f"{text} (waiting for: {', '.join(missing)})" if missing else text
+        if not missing:
+            return _tr(text)
+        return _tr("%1（未完成：%2）").replace("%1", _tr(text)).replace("%2", "、".join(missing))
     if phase == common_pb2.PHASE_AWAITING_START:
         if view.start_requested:
-            return "等待监督人员批准开始 (waiting for the supervisor's approval)"
-        leader = view.leader_id or "?"
-        return f"等待组长申请开始 (waiting for the leader {leader} to ask to start)"
+            return _tr("等待监督人员批准开始")
+        return _tr("等待组长 %1 申请开始").replace("%1", view.leader_id or "?")
     if phase == common_pb2.PHASE_SUMMARY:
-        return f"等待组长汇总 (waiting for the leader {view.leader_id or '?'} to run the summary)"
+        return _tr("等待组长 %1 汇总").replace("%1", view.leader_id or "?")
     return ""
 
 
 def steps_of(view: session_pb2.SessionView) -> list[Step]:
-    """Each workflow step as done / current / locked, a locked step saying why."""
+    """Each workflow step as done / current / locked (titles translated), a locked step saying why."""
     phases = [phase for _title, phase in STEPS]
+    titles = [_tr(title) for title, _phase in STEPS]
     if view.phase == common_pb2.PHASE_CLOSED:
-        return [Step(title, phase, StepState.DONE, "") for title, phase in STEPS]
+        return [Step(title, phase, StepState.DONE, "") for title, phase in zip(titles, phases, strict=True)]
     if view.phase == common_pb2.PHASE_FAILED_TENDER or view.phase not in phases:
-        reason = f"流标: {view.failed_tender_reason}" if view.failed_tender_reason else "评标已终止"
-        return [Step(title, phase, StepState.LOCKED, reason) for title, phase in STEPS]
+        reason = (
+            _tr("流标：%1").replace("%1", view.failed_tender_reason)
+            if view.failed_tender_reason
+            else _tr("评标已终止")
+        )
+        return [
+            Step(title, phase, StepState.LOCKED, reason) for title, phase in zip(titles, phases, strict=True)
+        ]
     current = phases.index(view.phase)
     waiting = waiting_for(view)
     steps = []
-    for index, (title, phase) in enumerate(STEPS):
+    for index, (title, phase) in enumerate(zip(titles, phases, strict=True)):
         if index < current:
             steps.append(Step(title, phase, StepState.DONE, ""))
         elif index == current:
-            reason = f"已暂停: {view.pause_reason}" if view.paused else waiting
+            reason = _tr("已暂停：%1").replace("%1", view.pause_reason) if view.paused else waiting
             steps.append(Step(title, phase, StepState.CURRENT, reason))
-        elif index == current + 1:
-            steps.append(Step(title, phase, StepState.LOCKED, waiting or f"需先完成「{STEPS[current][0]}」"))
         else:
-            previous = STEPS[index - 1][0]
-            steps.append(Step(title, phase, StepState.LOCKED, f"需先完成「{previous}」 (after {previous})"))
+            after = _tr("需先完成「%1」").replace("%1", titles[index - 1])
+            steps.append(
+                Step(title, phase, StepState.LOCKED, (waiting if index == current + 1 else "") or after)
+            )
     return steps
 
 
@@ -197,7 +245,7 @@ class CheckInPage(QWidget):
         super().__init__(parent)
         self.status_label = QLabel()
         self.status_label.setWordWrap(True)
-        self.check_in_button = QPushButton(self.tr("签到 (check in)"))
+        self.check_in_button = QPushButton(self.tr("签到"))
         self.check_in_button.setEnabled(False)  # until the view says the caller may check in
         self.members_list = QListWidget()
         layout = QVBoxLayout(self)
@@ -220,13 +268,14 @@ class CheckInPage(QWidget):
         for member in view.members:
             if member.status != "active":
                 continue
-            mark = "✓ 已签到" if member.checked_in else "… 未签到"
+            mark = self.tr("✓ 已签到") if member.checked_in else self.tr("… 未签到")
             self.members_list.addItem(f"{member.person_id} {member.name} — {mark}")
 
 
-PLEDGE_TEXT = (
+PLEDGE_TEXT = QT_TRANSLATE_NOOP(
+    "PledgePage",
     "本人承诺: 遵守评标纪律，客观公正地履行职责；不私下接触投标人，不收受财物；"
-    "不透露评审情况；存在应当回避的情形时主动回避；服从监督。"
+    "不透露评审情况；存在应当回避的情形时主动回避；服从监督。",
 )
 
 
@@ -240,10 +289,10 @@ class PledgePage(QWidget):
         self._seconds = 0
         self._done = False
         self._blocked = False
-        text = QLabel(PLEDGE_TEXT)
+        text = QLabel(self.tr(PLEDGE_TEXT))
         text.setWordWrap(True)
         self.countdown_label = QLabel()
-        self.agree_button = QPushButton(self.tr("我已阅读并同意 (agree)"))
+        self.agree_button = QPushButton(self.tr("我已阅读并同意"))
         self.agree_button.setEnabled(False)
         self.timer = QTimer(self)
         self.timer.setInterval(200)
@@ -287,12 +336,30 @@ class PledgePage(QWidget):
 
 
 RECUSAL_GROUNDS: tuple[tuple[RecusalGround, str], ...] = (
-    (RecusalGround.CLOSE_RELATIVE, "投标人主要负责人或法定代表人的近亲属"),
-    (RecusalGround.EMPLOYMENT_OR_CONTROL, "前3年内与投标人有劳动关系、任董事监事或为其控股股东/实际控制人"),
-    (RecusalGround.SUPERVISING_DEPARTMENT, "项目主管部门或行政监督部门的人员"),
-    (RecusalGround.PREVIOUSLY_PUNISHED, "曾因招标投标违法行为受过行政或刑事处罚"),
-    (RecusalGround.OTHER, "其他利害关系 (须说明)"),
+    (
+        RecusalGround.CLOSE_RELATIVE,
+        QT_TRANSLATE_NOOP("RecusalGrounds", "投标人主要负责人或法定代表人的近亲属"),
+    ),
+    (
+        RecusalGround.EMPLOYMENT_OR_CONTROL,
+        QT_TRANSLATE_NOOP("RecusalGrounds", "前3年内与投标人有劳动关系、任董事监事或为其控股股东/实际控制人"),
+    ),
+    (
+        RecusalGround.SUPERVISING_DEPARTMENT,
+        QT_TRANSLATE_NOOP("RecusalGrounds", "项目主管部门或行政监督部门的人员"),
+    ),
+    (
+        RecusalGround.PREVIOUSLY_PUNISHED,
+        QT_TRANSLATE_NOOP("RecusalGrounds", "曾因招标投标违法行为受过行政或刑事处罚"),
+    ),
+    (RecusalGround.OTHER, QT_TRANSLATE_NOOP("RecusalGrounds", "其他利害关系（须说明）")),
 )
+"""The grounds of 回避 (source text): shown through :func:`recusal_grounds`."""
+
+
+def recusal_grounds() -> list[tuple[RecusalGround, str]]:
+    """The grounds of 回避, translated (the expert's declaration, the supervisor's decision)."""
+    return [(ground, QCoreApplication.translate("RecusalGrounds", text)) for ground, text in RECUSAL_GROUNDS]
 
 
 class RecusalPage(QWidget):
@@ -306,16 +373,16 @@ class RecusalPage(QWidget):
         self.checkboxes: dict[str, QCheckBox] = {}
         layout = QVBoxLayout(self)
         layout.addWidget(QLabel(self.tr("<h3>回避声明</h3>")))
-        for ground, text in RECUSAL_GROUNDS:
+        for ground, text in recusal_grounds():
             box = QCheckBox(text)
             box.toggled.connect(self._update_buttons)
             self.checkboxes[ground.value] = box
             layout.addWidget(box)
         self.note_edit = QLineEdit()
-        self.note_edit.setPlaceholderText(self.tr("说明 (选择“其他”时必填)"))
+        self.note_edit.setPlaceholderText(self.tr("说明（选择“其他”时必填）"))
         self.note_edit.textChanged.connect(self._update_buttons)
-        self.declare_button = QPushButton(self.tr("提交回避声明 (declare grounds)"))
-        self.none_button = QPushButton(self.tr("无利害关系 (no conflict)"))
+        self.declare_button = QPushButton(self.tr("提交回避声明"))
+        self.none_button = QPushButton(self.tr("无利害关系"))
         self.declare_button.clicked.connect(self._declare)
         self.none_button.clicked.connect(lambda: self.sig_declare.emit([], ""))
         layout.addWidget(self.note_edit)
@@ -355,7 +422,7 @@ class ElectionPage(QWidget):
         self.round_label = QLabel()
         self.round_label.setWordWrap(True)
         self.candidates_list = QListWidget()
-        self.vote_button = QPushButton(self.tr("投票 (vote)"))
+        self.vote_button = QPushButton(self.tr("投票"))
         self.vote_button.setEnabled(False)
         self.candidates_list.currentItemChanged.connect(lambda *_: self._update_button())
         layout = QVBoxLayout(self)
@@ -396,9 +463,9 @@ class ElectionPage(QWidget):
         self._can_vote = (
             not voted and not busy and not view.paused and view.phase == common_pb2.PHASE_LEADER_ELECTION
         )
-        text = self.tr("第 %n 轮", "", election.round) + f" — {election.votes_cast} 票已投"
+        text = self.tr("第 %n 轮", "", election.round) + " — " + self.tr("%n 票已投", "", election.votes_cast)
         if voted:
-            text += f"; 您已投票给 {election.my_vote}。" + waiting_for(view)
+            text += self.tr("；您已投票给 %1。").replace("%1", election.my_vote) + waiting_for(view)
         self.round_label.setText(text)
         self._update_button()
 
@@ -408,7 +475,7 @@ class WaitingPage(QWidget):
         super().__init__(parent)
         self.status_label = QLabel()
         self.status_label.setWordWrap(True)
-        self.request_start_button = QPushButton(self.tr("申请开始 (ask to start)"))
+        self.request_start_button = QPushButton(self.tr("申请开始"))
         self.request_start_button.setEnabled(False)
         self.request_start_button.hide()
         layout = QVBoxLayout(self)
@@ -427,7 +494,7 @@ class WaitingPage(QWidget):
             and not view.paused
             and view.phase == common_pb2.PHASE_AWAITING_START
         )
-        self.status_label.setText(f"组长: {view.leader_id}. " + waiting_for(view))
+        self.status_label.setText(self.tr("组长：%1。").replace("%1", view.leader_id) + waiting_for(view))
 
 
 class DetailedPage(QWidget):
@@ -460,33 +527,20 @@ class DetailedPage(QWidget):
         self.status_label.setText((self.tr("已提交。") + waiting_for(view)) if submitted else "")
 
 
-def _placeholder(title: str) -> QWidget:
-    page = QWidget()
-    layout = QVBoxLayout(page)
-    label = QLabel(f"<h3>{title}</h3><p>(尚未实现)</p>")
-    label.setObjectName("placeholder")
-    layout.addWidget(label)
-    layout.addStretch()
-    return page
-
-
 # -- the window -----------------------------------------------------------------------------------------
 
 
-NOT_A_STEP = frozenset({"RequestClarification"})
-"""Actions that do not complete the caller's own step: recording one must not disable the page."""
+def session_view_fetch(client: ApiClient, session_id: str, parent: QObject) -> CoalescedFetch:
+    """The windows' poll of the session's ``SessionView`` (GetSession, coalesced, off the GUI thread)."""
 
+    def fetch() -> session_pb2.SessionView:
+        response: evaluation_service_pb2.GetSessionResponse = client.evaluation.GetSession(
+            evaluation_service_pb2.GetSessionRequest(session_id=session_id), timeout=client.timeout
+        )
+        return response.session
 
-class _SyncRelay(QObject):
-    sig_status = Signal(object)
-    """Emitted (from any thread) with a SyncStatus; connected queued to the window."""
+    return CoalescedFetch(fetch, parent)
 
-
-ROLE_TEXT = {
-    common_pb2.ROLE_EXPERT: "专家",
-    common_pb2.ROLE_SUPERVISOR: "监督人员",
-    common_pb2.ROLE_OPERATOR: "工作人员",
-}
 
 STEP_COLOURS = {
     StepState.DONE: QColor(0, 120, 0),
@@ -494,6 +548,53 @@ STEP_COLOURS = {
     StepState.LOCKED: QColor(130, 130, 130),
 }
 STEP_MARKS = {StepState.DONE: "✓", StepState.CURRENT: "▶", StepState.LOCKED: "🔒"}
+
+
+def show_steps(steps_list: QListWidget, view: session_pb2.SessionView) -> None:
+    """Fill a window's step list from the view: mark, title, colour, and why in the tooltip."""
+    steps = steps_of(view)
+    if steps_list.count() != len(steps):
+        steps_list.clear()
+        for _step in steps:
+            steps_list.addItem(QListWidgetItem())
+    for row, step in enumerate(steps):
+        item = steps_list.item(row)
+        item.setText(f"{STEP_MARKS[step.state]} {step.title}")
+        item.setData(Qt.ItemDataRole.UserRole, step.state)
+        item.setToolTip(step.reason)
+        item.setForeground(QBrush(STEP_COLOURS[step.state]))
+
+
+class PauseBanner(QLabel):
+    """Both windows' red banner while the session is paused, with the supervisor's reason: red, so that
+    nobody misses that the evaluation stands still."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWordWrap(True)
+        self.setStyleSheet("background: #c62828; color: white; padding: 6px; font-weight: bold;")
+        self.hide()
+
+    def show_view(self, view: session_pb2.SessionView) -> None:
+        self.setVisible(view.paused)
+        self.setText(self.tr("评标已暂停 — 暂停理由：%1").replace("%1", view.pause_reason))
+
+
+def show_instead_of_login(
+    login: QWidget, window: QMainWindow, opened: OpenedSession, width: int, height: int
+) -> None:
+    """Show a session's window after the login, which hides (it stays for whoever logs in next)."""
+    application = QCoreApplication.instance()
+    if application is not None:
+        # The cache and the sync engine live as long as the client: unsynced changes keep being sent.
+        application.aboutToQuit.connect(opened.close)
+    window.resize(width, height)
+    window.show()
+    login.hide()
+
+
+NOT_A_STEP = frozenset({"RequestClarification"})
+"""Actions that do not complete the caller's own step: recording one must not disable the page."""
 
 
 class SessionWindow(QMainWindow):
@@ -521,21 +622,16 @@ class SessionWindow(QMainWindow):
         self.view: session_pb2.SessionView | None = None
         self.sync_status: SyncStatus | None = None
         self._closed = False
-        self._refreshing = False
-        self._refresh_again = False
         self._busy_phase: int | None = None  # an action of this phase was recorded, not yet in the view
         self._busy_round = 0
-        self._sent: dict[int, tuple[str, tuple[str, str, Entry] | None]] = {}  # sequence -> (rpc, cell)
-        self._checking_answers = False
-        self._check_again = False
         self._notice = ""  # the last refusal, shown until the next action
+        self.recorder = ActionRecorder(engine, self)
+        self.recorder.sig_answered.connect(self._answered)
+        self.recorder.sig_failed.connect(self._show_notice)
 
         self.steps_list = QListWidget()
         self.steps_list.setMaximumWidth(260)
-        self.pause_banner = QLabel()
-        self.pause_banner.setWordWrap(True)
-        self.pause_banner.setStyleSheet("background: #c62828; color: white; padding: 6px; font-weight: bold;")
-        self.pause_banner.hide()
+        self.pause_banner = PauseBanner()
         self.message_label = QLabel()
         self.message_label.setWordWrap(True)
 
@@ -549,10 +645,10 @@ class SessionWindow(QMainWindow):
         )
         self.detailed_page = DetailedPage()
         self.summary_source = SummarySource(self._fetch_summary, self)
-        self.summary_page = SummaryPage(self._record, self.summary_source, self._sent.__contains__)
-        self.report_page = ReportPage(self._record, self.summary_source, self._sent.__contains__)
+        self.summary_page = SummaryPage(self._record, self.summary_source, self.recorder.in_flight)
+        self.report_page = ReportPage(self._record, self.summary_source, self.recorder.in_flight)
         self.ended_page = EndedPage(self.summary_source)
-        self.loading_page = QLabel(self.tr("正在读取评标会话… (loading)"))
+        self.loading_page = QLabel(self.tr("正在读取评标会话…"))
         self.pages = QStackedWidget()
         self._page_of_phase: dict[int, QWidget] = {
             common_pb2.PHASE_CHECK_IN: self.checkin_page,
@@ -582,11 +678,12 @@ class SessionWindow(QMainWindow):
         splitter.setStretchFactor(1, 1)
         self.setCentralWidget(splitter)
 
-        self.connection_label = QLabel(self.tr("正在连接… (connecting)"))
-        self.unsynced_label = QLabel()
-        self.last_sync_label = QLabel()
-        for label in (self.connection_label, self.unsynced_label, self.last_sync_label):
-            self.statusBar().addPermanentWidget(label)
+        self.sync_labels = SyncStatusLabels(engine, self.statusBar(), self)
+        self.sync_labels.sig_status.connect(self._sync_status_changed)
+        # The labels themselves, under the names the tests and the fault drills read.
+        self.connection_label = self.sync_labels.connection_label
+        self.unsynced_label = self.sync_labels.unsynced_label
+        self.last_sync_label = self.sync_labels.last_sync_label
 
         # The documents in a dock on the right, so the pages a criterion refers to sit next to the grid.
         self.documents_pane = DocumentsPane(DocumentLibrary(engine.cache, client, session_id))
@@ -616,13 +713,9 @@ class SessionWindow(QMainWindow):
         self.election_page.vote_button.clicked.connect(self.vote)
         self.waiting_page.request_start_button.clicked.connect(self.request_start)
 
-        self._relay = _SyncRelay()
-        self._relay.sig_status.connect(self._show_sync_status, Qt.ConnectionType.QueuedConnection)
-        relay = self._relay
-        self._listener: Callable[[SyncStatus], None] = relay.sig_status.emit
-        engine.add_listener(self._listener)
-        self._run = run_in_background
-        self._run(engine.status, self._show_sync_status, self._ignore)  # reads the cache: off the GUI thread
+        self.poller = session_view_fetch(client, session_id, self)
+        self.poller.sig_done.connect(self._view_fetched)
+        self.poller.sig_failed.connect(self._view_failed)
 
         self.timer = QTimer(self)
         self.timer.setInterval(refresh_interval_ms)
@@ -636,21 +729,8 @@ class SessionWindow(QMainWindow):
 
     def refresh(self) -> None:
         """Fetch the SessionView in the background and apply it (coalesced while one is in flight)."""
-        if self._closed:
-            return
-        if self._refreshing:
-            self._refresh_again = True
-            return
-        self._refreshing = True
-        client, session_id = self.client, self.session_id
-
-        def fetch() -> session_pb2.SessionView:
-            response: evaluation_service_pb2.GetSessionResponse = client.evaluation.GetSession(
-                evaluation_service_pb2.GetSessionRequest(session_id=session_id), timeout=client.timeout
-            )
-            return response.session
-
-        self._run(fetch, self._refreshed, self._refresh_failed)
+        if not self._closed:
+            self.poller.fetch()
 
     def _fetch_summary(self) -> session_pb2.GroupSummary:
         """GetSummary (run by the SummarySource through run_in_background, never on the GUI thread)."""
@@ -659,23 +739,13 @@ class SessionWindow(QMainWindow):
         )
         return response.summary
 
-    def _refreshed(self, view: session_pb2.SessionView) -> None:
-        self._refreshing = False
-        if self._closed:
-            return
-        self.apply_view(view)
-        if self._refresh_again:
-            self._refresh_again = False
-            self.refresh()
+    def _view_fetched(self, _number: int, view: session_pb2.SessionView) -> None:
+        if not self._closed:
+            self.apply_view(view)
 
-    def _refresh_failed(self, error: BaseException) -> None:
-        self._refreshing = False
-        if self._closed:
-            return
-        self.message_label.setText(describe(error))
-        if self._refresh_again:
-            self._refresh_again = False
-            self.refresh()
+    def _view_failed(self, error: BaseException) -> None:
+        if not self._closed:
+            self.message_label.setText(describe(error))
 
     def apply_view(self, view: session_pb2.SessionView) -> None:
         previous = self.view
@@ -689,9 +759,8 @@ class SessionWindow(QMainWindow):
         busy = self._busy_phase == view.phase
         self.message_label.setText(self._notice)
         self._update_title()
-        self._show_steps(view)
-        self.pause_banner.setVisible(view.paused)
-        self.pause_banner.setText(f"评标已暂停 (paused) — 监督人员说明: {view.pause_reason}")
+        show_steps(self.steps_list, view)
+        self.pause_banner.show_view(view)
 
         self.checkin_page.show_view(view, busy)
         started = view.phase_started_at.ToDatetime(tzinfo=UTC)
@@ -734,19 +803,6 @@ class SessionWindow(QMainWindow):
             common_pb2.PHASE_PRELIMINARY_REVIEW: me.preliminary_submitted,
         }.get(view.phase, False)
 
-    def _show_steps(self, view: session_pb2.SessionView) -> None:
-        steps = steps_of(view)
-        if self.steps_list.count() != len(steps):
-            self.steps_list.clear()
-            for _step in steps:
-                self.steps_list.addItem(QListWidgetItem())
-        for row, step in enumerate(steps):
-            item = self.steps_list.item(row)
-            item.setText(f"{STEP_MARKS[step.state]} {step.title}")
-            item.setData(Qt.ItemDataRole.UserRole, step.state)
-            item.setToolTip(step.reason)
-            item.setForeground(QBrush(STEP_COLOURS[step.state]))
-
     def step_states(self) -> list[tuple[str, str, str]]:
         """(title, state, tooltip) of each entry of the step list, as shown."""
         rows = []
@@ -760,58 +816,48 @@ class SessionWindow(QMainWindow):
         view = self.view
         project = view.project.name if view is not None else "…"
         name = self.person_name
-        role = "专家"
+        role = role_text(common_pb2.ROLE_EXPERT)
         if view is not None:
             me = own_member(view)
             name = name or (me.name if me is not None else view.caller_id)
-            role = ROLE_TEXT.get(view.caller_role, role)
-        self.setWindowTitle(f"远程异地评标系统 — {project} — {name} ({role})")
+            role = role_text(view.caller_role)
+        self.setWindowTitle(window_title(project, name, role))
 
     # -- sync status ---------------------------------------------------------------------------------------
 
-    def _show_sync_status(self, status: SyncStatus) -> None:
+    def _sync_status_changed(self, status: SyncStatus) -> None:
+        """After the status bar showed ``status``: group actions follow the connection (DOMAIN.md)."""
         if self._closed:
             return
-        previous = self.sync_status
-        self.sync_status = status
-        if status.connected:
-            self.connection_label.setText(self.tr("已连接 (connected)"))
-        elif status.offline_since is not None:
-            since = status.offline_since.astimezone().strftime("%H:%M")
-            self.connection_label.setText(self.tr("离线自 ") + f"{since} (offline)")
-        else:
-            self.connection_label.setText(self.tr("正在重新连接… (reconnecting)"))
-        self.connection_label.setToolTip(status.last_error)
-        self.unsynced_label.setText(self.tr("未同步变更: ") + str(status.unsynced))
-        last = status.last_sync_at.astimezone().strftime("%H:%M:%S") if status.last_sync_at else "—"
-        self.last_sync_label.setText(self.tr("上次同步: ") + last)
+        previous, self.sync_status = self.sync_status, status
         self.summary_page.set_online(status.connected)
         self.report_page.set_online(status.connected)
         if previous is not None and status.unsynced < previous.unsynced:
             self.refresh()  # a change reached the server: show its effect now
-            self._check_answers()
-
-    def _ignore(self, _error: BaseException) -> None:
-        pass
+            self.recorder.check_answers()
 
     # -- actions (local first) -----------------------------------------------------------------------------
 
-    def _record(self, rpc: str, cell: tuple[str, str, Entry] | None = None, **fields: object) -> int | None:
+    def _record(
+        self,
+        rpc: str,
+        cell: tuple[str, str, Entry] | None = None,
+        on_answered: AnswerCallback | None = None,
+        /,
+        **fields: object,
+    ) -> int | None:
+        """Queue a change through the recorder; a step's own action disables its page until the view (or a
+        refusal) says otherwise. ``cell`` tags a grid cell's change, ``on_answered`` hears its answer."""
         view = self.view
-        try:
-            sequence = self.engine.record(rpc, **fields)
-        except Exception as error:  # noqa: BLE001 - the cache refused: shown, nothing was queued
-            self._notice = describe(error)
-            self.message_label.setText(self._notice)
-            return None
-        self._notice = ""
-        self._sent[sequence] = (rpc, cell)
+        sequence = self.recorder.record(rpc, cell, on_answered, **fields)
+        if sequence is None:
+            return None  # the recorder said why (sig_failed)
+        self._show_notice("")
         if view is not None and cell is None and rpc not in NOT_A_STEP:
             self._busy_phase = view.phase
             self._busy_round = view.election.round
             self.apply_view(view)  # disable the button at once
         self.refresh()
-        self._check_answers()
         return sequence
 
     def check_in(self) -> None:
@@ -835,63 +881,31 @@ class SessionWindow(QMainWindow):
 
     def _record_score(self, bidder_id: str, criterion_id: str, entry: Entry) -> None:
         proto = entry_to_proto(bidder_id, criterion_id, entry)
-        self._record("RecordScore", (bidder_id, criterion_id, entry), entry=proto)
+        self._record("RecordScore", (bidder_id, criterion_id, entry), self._score_answered, entry=proto)
 
-    def _check_answers(self) -> None:
-        """Read the server's answers to this window's changes from the outbox (off the GUI thread): mark
-        acknowledged score cells synced, show refusals and re-enable the refused step's buttons."""
-        if not self._sent:
+    def _score_answered(self, answer: Answer) -> None:
+        """An acknowledged score cell turns synced (a refusal is shown by :meth:`_answered`)."""
+        model = self.detailed_page.model
+        if not answer.refused and model is not None:
+            bidder_id, criterion_id, entry = cast(tuple[str, str, Entry], answer.tag)
+            model.mark_synced(bidder_id, criterion_id, entry)
+
+    def _answered(self, answer: Answer) -> None:
+        """Every answer: a refusal is shown with the server's reason; a refused step re-enables its page."""
+        if self._closed or not answer.refused:
             return
-        if self._checking_answers:
-            self._check_again = True
-            return
-        self._checking_answers = True
-        cache, wanted = self.engine.cache, list(self._sent)
+        cell = answer.tag
+        where = None
+        if isinstance(cell, tuple):
+            where = f"{cell[0]}/{cell[1]}"
+        self._show_notice(refusal_text(answer, where))
+        if cell is None:
+            self._busy_phase = None
+            self.refresh()
 
-        def read() -> dict[int, tuple[OutboxStatus, str]]:
-            answers = {}
-            for sequence in wanted:
-                item = cache.outbox_item(sequence)
-                if item is not None:
-                    answers[sequence] = (item.status, item.error_message or "")
-            return answers
-
-        self._run(read, self._answers_read, self._answers_failed)
-
-    def _answers_read(self, answers: dict[int, tuple[OutboxStatus, str]]) -> None:
-        self._checking_answers = False
-        if self._closed:
-            return
-        for sequence, (status, message) in answers.items():
-            if status not in (OutboxStatus.ACKNOWLEDGED, OutboxStatus.REFUSED):
-                continue
-            rpc, cell = self._sent.pop(sequence)
-            if status is OutboxStatus.ACKNOWLEDGED:
-                # A cell belongs to the grid of its RPC: preliminary verdicts or detailed scores.
-                model: ScoreGridModel | PreliminaryModel | None = (
-                    self.preliminary_page.model
-                    if rpc == "RecordPreliminaryVerdict"
-                    else self.detailed_page.model
-                )
-                if cell is not None and model is not None:
-                    model.mark_synced(*cell)
-                continue
-            where = f"{cell[0]}/{cell[1]}" if cell is not None else rpc
-            self._notice = f"服务器未接受 {where}: {message}"
-            self.message_label.setText(self._notice)
-            if cell is not None and rpc == "RecordPreliminaryVerdict" and self.preliminary_page.model:
-                self.preliminary_page.model.mark_refused(*cell, message)  # red until re-entered
-            if cell is None:
-                self._busy_phase = None
-                self.refresh()
-        if self._check_again:
-            self._check_again = False
-            self._check_answers()
-
-    def _answers_failed(self, error: BaseException) -> None:
-        self._checking_answers = False
-        if not self._closed:
-            self.message_label.setText(describe(error))
+    def _show_notice(self, text: str) -> None:
+        self._notice = text
+        self.message_label.setText(text)
 
     # -- shutting down -------------------------------------------------------------------------------------
 
@@ -915,27 +929,30 @@ class SessionWindow(QMainWindow):
         self._closed = True
         self.timer.stop()
         self.pledge_page.timer.stop()
+        self.poller.close()
         self.summary_source.close()
         self.documents_pane.shutdown()
-        self.engine.remove_listener(self._listener)
+        self.recorder.close()
+        self.sync_labels.detach()
 
     @property
     def busy(self) -> bool:
         """True while a background fetch or outbox read is in flight."""
-        return self._refreshing or self._checking_answers or self.summary_source.busy
+        return self.poller.busy or self.recorder.busy or self.summary_source.busy
 
 
-def open_session_window(login: QWidget, result: LoginResult) -> SessionWindow | None:
-    """After a login: the expert's session window replaces the login window (which stays for others)."""
+def open_session_window(login: QWidget, result: LoginResult) -> SessionWindow | SupervisorWindow | None:
+    """After a login: the session's window replaces the login window (which stays for others).
+
+    Routed by role: a supervisor gets the supervisor's console, an expert this window."""
     if result.opened is None:
         return None
+    if result.caller_role == common_pb2.Role.Name(common_pb2.ROLE_SUPERVISOR):
+        # Imported here: the console imports this module (steps, waiting texts), so not at import time.
+        from app.ui.supervisor_window import open_supervisor_window
+
+        return open_supervisor_window(login, result)
     opened = result.opened
     window = SessionWindow(opened.client, opened.engine, opened.session_id, result.caller_name)
-    application = QCoreApplication.instance()
-    if application is not None:
-        # The cache and the sync engine live as long as the client: unsynced changes keep being sent.
-        application.aboutToQuit.connect(opened.close)
-    window.resize(1280, 800)
-    window.show()
-    login.hide()
+    show_instead_of_login(login, window, opened, 1280, 800)
     return window

@@ -13,14 +13,15 @@ when the session's state allows the action; otherwise it is disabled and its too
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC
-from typing import Any
+from typing import Any, cast
 
 import grpc
 from google.protobuf.json_format import MessageToDict
+from PySide6 import QtCore
 from PySide6.QtCore import QCoreApplication, Qt, QTimer, Signal
-from PySide6.QtGui import QBrush, QCloseEvent
+from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -47,20 +48,22 @@ from app.operations import run_in_background
 from app.services.connection import ApiClient
 from app.services.sync import SyncEngine, SyncStatus
 from app.services.witness import AuditLogError
-from app.ui.actions import ActionRecorder, Answer
-from app.ui.login import PHASE_TEXT, LoginResult
+from app.ui.actions import ActionRecorder, Answer, refusal_text
+from app.ui.login import LoginResult, phase_text, role_text, window_title
 from app.ui.session_window import (
-    RECUSAL_GROUNDS,
-    STEP_COLOURS,
-    STEP_MARKS,
-    steps_of,
+    PauseBanner,
+    recusal_grounds,
+    session_view_fetch,
+    show_instead_of_login,
+    show_steps,
     waiting_for,
 )
 from app.ui.status_bar import SyncStatusLabels
-from bideval.domain.commands import Phase
 from bideval.v1 import common_pb2, evaluation_service_pb2, session_pb2
 
 _CONTEXT = "SupervisorWindow"
+QT_TRANSLATE_NOOP = cast(Callable[[str, str], str], QtCore.QT_TRANSLATE_NOOP)
+"""Marks a table's text for lupdate (typed: PySide6's stub says ``object``); translated where shown."""
 
 FEED_LIMIT = 500  # activity lines kept; older ones are in the audit log anyway
 TERMINAL = frozenset({common_pb2.PHASE_CLOSED, common_pb2.PHASE_FAILED_TENDER})
@@ -73,30 +76,22 @@ def _tr(text: str) -> str:
 
 # -- the activity feed: pure functions of an event ---------------------------------------------------------
 
-_DOMAIN_PHASE_TEXT = {
-    Phase.CHECK_IN.value: "签到",
-    Phase.PLEDGE.value: "承诺书",
-    Phase.RECUSAL.value: "回避声明",
-    Phase.LEADER_ELECTION.value: "推选组长",
-    Phase.AWAITING_START.value: "等待开始",
-    Phase.PRELIMINARY_REVIEW.value: "初步评审",
-    Phase.DETAILED_REVIEW.value: "详细评审",
-    Phase.SUMMARY.value: "汇总",
-    Phase.REPORT.value: "评标报告签字",
-    Phase.CLOSED.value: "评标结束",
-    Phase.FAILED_TENDER.value: "流标",
-}
-
 _CLARIFICATION_STATUS = {
-    "pending_approval": "待监督审批",
-    "rejected": "未批准",
-    "sent": "已发出",
-    "answered": "已答复",
+    "pending_approval": QT_TRANSLATE_NOOP("SupervisorWindow", "待监督审批"),
+    "rejected": QT_TRANSLATE_NOOP("SupervisorWindow", "未批准"),
+    "sent": QT_TRANSLATE_NOOP("SupervisorWindow", "已发出"),
+    "answered": QT_TRANSLATE_NOOP("SupervisorWindow", "已答复"),
 }
+"""A clarification's status in the supervisor's list (source text, translated where shown)."""
 
 
 def _phase_name(value: object) -> str:
-    return _tr(_DOMAIN_PHASE_TEXT.get(str(value), str(value)))
+    """The name of a phase an event names by its domain value ("detailed_review")."""
+    try:
+        phase = common_pb2.Phase.Value("PHASE_" + str(value).upper())
+    except ValueError:
+        return str(value)  # a phase this client does not know: its name as the server wrote it
+    return phase_text(phase)
 
 
 def _number(value: object) -> str:
@@ -273,12 +268,9 @@ class SupervisorWindow(QMainWindow):
         self.person_name = person_name
         self.view: session_pb2.SessionView | None = None
         self._closed = False
-        self._refreshing = False
-        self._refresh_again = False
         # A decision the server answered shows in the views fetched after the answer: until such a view
         # arrived, the buttons stay as they were set when the decision was recorded.
-        self._fetches_started = 0
-        self._view_fetch = 0
+        self._view_fetch = 0  # number of the fetch (self.poller) of the view shown
         self._fresh_from = 0
         self._fetching_events = False
         self.feed_last = 0  # sequence of the newest event in the feed
@@ -287,15 +279,15 @@ class SupervisorWindow(QMainWindow):
         self._notice = ""
         self._run = run_in_background
 
+        self.poller = session_view_fetch(client, session_id, self)
+        self.poller.sig_done.connect(self._view_fetched)
+        self.poller.sig_failed.connect(self._view_failed)
         self.recorder = ActionRecorder(engine, self)
         self.recorder.sig_answered.connect(self._answered)
         self.recorder.sig_failed.connect(self._show_notice)
 
         # overview
-        self.pause_banner = QLabel()
-        self.pause_banner.setWordWrap(True)
-        self.pause_banner.setStyleSheet("background: #c62828; color: white; padding: 6px; font-weight: bold;")
-        self.pause_banner.hide()
+        self.pause_banner = PauseBanner()
         self.phase_label = QLabel(self.tr("正在读取评标会话…"))
         self.phase_label.setWordWrap(True)
         self.message_label = QLabel()
@@ -409,8 +401,8 @@ class SupervisorWindow(QMainWindow):
         recusal_box = QGroupBox(self.tr("决定专家回避"))
         recusal_form = QVBoxLayout(recusal_box)
         recusal_form.addWidget(self.recusal_member_combo)
-        for ground, text in RECUSAL_GROUNDS:
-            box = QCheckBox(self.tr(text))
+        for ground, text in recusal_grounds():
+            box = QCheckBox(text)
             box.toggled.connect(lambda _checked: self._update_actions())
             self.recusal_grounds[ground.value] = box
             recusal_form.addWidget(box)
@@ -483,71 +475,32 @@ class SupervisorWindow(QMainWindow):
 
     def refresh(self) -> None:
         """Fetch the SessionView in the background and apply it (coalesced while one is in flight)."""
+        if not self._closed:
+            self.poller.fetch()
+
+    def _view_fetched(self, number: int, view: session_pb2.SessionView) -> None:
         if self._closed:
             return
-        if self._refreshing:
-            self._refresh_again = True
-            return
-        self._refreshing = True
-        self._fetches_started += 1
-        number = self._fetches_started
-        client, session_id = self.client, self.session_id
-
-        def fetch() -> tuple[int, session_pb2.SessionView]:
-            response: evaluation_service_pb2.GetSessionResponse = client.evaluation.GetSession(
-                evaluation_service_pb2.GetSessionRequest(session_id=session_id), timeout=client.timeout
-            )
-            return number, response.session
-
-        self._run(fetch, self._refreshed, self._refresh_failed)
-
-    def _refreshed(self, result: tuple[int, session_pb2.SessionView]) -> None:
-        self._refreshing = False
-        if self._closed:
-            return
-        self._view_fetch, view = result
+        self._view_fetch = number
         self.apply_view(view)
-        self._refresh_next()
 
-    def _refresh_failed(self, error: BaseException) -> None:
-        self._refreshing = False
-        if self._closed:
-            return
-        if not is_transient(error):  # an outage shows in the status bar; anything else here
+    def _view_failed(self, error: BaseException) -> None:
+        if not self._closed and not is_transient(error):  # an outage shows in the status bar
             self._show_notice(describe(error))
-        self._refresh_next()
-
-    def _refresh_next(self) -> None:
-        if self._refresh_again:
-            self._refresh_again = False
-            self.refresh()
 
     def apply_view(self, view: session_pb2.SessionView) -> None:
         self.view = view
         self._update_title()
-        self.pause_banner.setVisible(view.paused)
-        self.pause_banner.setText(self.tr("评标已暂停 — 暂停理由: ") + view.pause_reason)
-        phase = PHASE_TEXT.get(view.phase, "?")
+        self.pause_banner.show_view(view)
+        phase = phase_text(view.phase)
         waiting = waiting_for(view)
         self.phase_label.setText(self.tr("当前步骤: ") + phase + (f" — {waiting}" if waiting else ""))
-        self._show_steps(view)
+        show_steps(self.steps_list, view)
         self.progress_model.set_view(view)
         self._show_choices(view)
         self._update_actions()
         self._fetch_events()
         self.sig_view_changed.emit(view)
-
-    def _show_steps(self, view: session_pb2.SessionView) -> None:
-        steps = steps_of(view)
-        if self.steps_list.count() != len(steps):
-            self.steps_list.clear()
-            for _step in steps:
-                self.steps_list.addItem(QListWidgetItem())
-        for row, step in enumerate(steps):
-            item = self.steps_list.item(row)
-            item.setText(f"{STEP_MARKS[step.state]} {step.title}")
-            item.setToolTip(step.reason)
-            item.setForeground(QBrush(STEP_COLOURS[step.state]))
 
     def _show_choices(self, view: session_pb2.SessionView) -> None:
         """Fill the combo boxes and lists the decisions choose from, keeping the current choices."""
@@ -597,7 +550,7 @@ class SupervisorWindow(QMainWindow):
 
         if view.HasField("pending_rollback"):
             request = view.pending_rollback
-            target = PHASE_TEXT.get(request.target_phase, "?")
+            target = phase_text(request.target_phase)
             self.rollback_label.setText(
                 self.tr("组长申请回退到「%1」, 理由: ").replace("%1", target) + request.reason
             )
@@ -614,7 +567,7 @@ class SupervisorWindow(QMainWindow):
         name = self.person_name
         if not name and view is not None:
             name = _names(view).get(view.caller_id, view.caller_id)
-        self.setWindowTitle(f"远程异地评标系统 — {project} — {name} (监督人员)")
+        self.setWindowTitle(window_title(project, name, role_text(common_pb2.ROLE_SUPERVISOR)))
 
     # -- which action is allowed now -----------------------------------------------------------------------
 
@@ -778,9 +731,9 @@ class SupervisorWindow(QMainWindow):
         if self._closed:
             return
         if answer.refused:
-            self._show_notice(self.tr("服务器未接受 %1: ").replace("%1", answer.rpc) + answer.message)
+            self._show_notice(refusal_text(answer))
         # The buttons wait for a view fetched after this answer.
-        self._fresh_from = self._fetches_started + 1
+        self._fresh_from = self.poller.started + 1
         self._update_actions()
         self.refresh()
 
@@ -891,13 +844,14 @@ class SupervisorWindow(QMainWindow):
         self._closed = True
         self.timer.stop()
         self.witness_timer.stop()
+        self.poller.close()
         self.recorder.close()
         self.sync_labels.detach()
 
     @property
     def busy(self) -> bool:
         """True while any background work of this window is in flight."""
-        return self._refreshing or self._fetching_events or self._witnessing or self.recorder.busy
+        return self.poller.busy or self._fetching_events or self._witnessing or self.recorder.busy
 
 
 def open_supervisor_window(login: QWidget, result: LoginResult) -> SupervisorWindow | None:
@@ -906,11 +860,5 @@ def open_supervisor_window(login: QWidget, result: LoginResult) -> SupervisorWin
         return None
     opened = result.opened
     window = SupervisorWindow(opened.client, opened.engine, opened.session_id, result.caller_name)
-    application = QCoreApplication.instance()
-    if application is not None:
-        # The cache and the sync engine live as long as the client: unsynced decisions keep being sent.
-        application.aboutToQuit.connect(opened.close)
-    window.resize(1440, 860)
-    window.show()
-    login.hide()
+    show_instead_of_login(login, window, opened, 1440, 860)
     return window

@@ -315,6 +315,17 @@ def test_a_member_dissents_and_group_actions_wait_for_the_network(qtbot: QtBot, 
     engine.record("RunSummary")
     qtbot.waitUntil(lambda: page.summary is not None and page.summary.available, timeout=WAIT)
     assert set(page.flag_boxes) == {(EXPERT, flagged[0], "T1")}
+
+    # Offline, the summary shows no other expert's score, and says why.
+    cell = page.model.index(0, page.model.column_of("T1"))
+    assert "E02: " in page.model.data(cell, Qt.ItemDataRole.ToolTipRole)
+    page.set_online(False)
+    hidden = page.model.data(cell, Qt.ItemDataRole.ToolTipRole)
+    assert "E02: " not in hidden
+    assert "离线" in hidden
+    assert f"{EXPERT}: " in hidden
+    page.set_online(True)
+    assert "E02: " in page.model.data(cell, Qt.ItemDataRole.ToolTipRole)
     engine.record("ExplainDeviation", bidder_id=flagged[0], criterion_id="T1", text="按评分标准给分")
     qtbot.waitUntil(page.finalize_button.isEnabled, timeout=WAIT)
     engine.record("FinalizeRanking")
@@ -395,6 +406,14 @@ def test_the_summary_model_shows_group_points_with_each_experts_value(qtbot: QtB
     tooltip = model.data(t1, Qt.ItemDataRole.ToolTipRole)
     assert "E01: 0 — 偏离平均分 4.8 (待说明)" in tooltip
     assert "E05: 6" in tooltip
+    # Offline, the other experts' scores are not revealed (DOMAIN.md): the caller's own and the reason.
+    model.hide_others("离线时不显示其他专家的评分")
+    hidden = model.data(t1, Qt.ItemDataRole.ToolTipRole)
+    assert "E01: 0" in hidden
+    assert "E05" not in hidden
+    assert "离线时不显示其他专家的评分" in hidden
+    model.hide_others("")
+    assert model.data(t1, Qt.ItemDataRole.ToolTipRole) == tooltip
     m1 = model.index(0, model.column_of("M1"))
     assert model.data(m1) == "不一致"
     assert "客观分评分不一致" in model.data(m1, Qt.ItemDataRole.ToolTipRole)

@@ -226,7 +226,7 @@ def test_the_expert_reviews_by_keyboard_submits_and_sees_the_outcome(qtbot: QtBo
     page.submit_button.click()
     assert not page.submit_button.isEnabled()  # at once, before the server answers
     qtbot.waitUntil(lambda: setup.me().preliminary_submitted, timeout=WAIT)
-    qtbot.waitUntil(lambda: "E02, E03, E04, E05" in page.status_label.text(), timeout=WAIT)
+    qtbot.waitUntil(lambda: "E02、E03、E04、E05" in page.status_label.text(), timeout=WAIT)
     assert page.status_label.text().startswith("已提交。")
     assert model.read_only
     QTest.keyClick(grid, Qt.Key.Key_Space)  # a sealed sheet does not change
@@ -300,6 +300,25 @@ def test_the_leader_asks_a_clarification_and_everyone_sees_it(qtbot: QtBot, setu
     qtbot.waitUntil(page.submit_button.isEnabled, timeout=WAIT)
     page.submit_button.click()
     qtbot.waitUntil(lambda: setup.me().preliminary_submitted, timeout=WAIT)
+
+
+def test_a_verdict_the_server_refuses_turns_red_with_its_reason(qtbot: QtBot, setup: Setup) -> None:
+    reach_preliminary(qtbot, setup, leader="E02")
+    page = ready_page(qtbot, setup)
+    model = page.model
+    assert model is not None
+    bidder, item = model.bidder_id(0), model.criterion(0).id
+    model.set_passed(0, 0)
+    qtbot.waitUntil(lambda: model.cell_state(bidder, item) is CellState.SYNCED, timeout=WAIT)
+
+    # Paused on the server before this window heard of it: the same verdict sent again is refused, and the
+    # page (through the recorder's answer callback) marks its cell, the window says why.
+    setup.driver.supervisor.command("PauseSession", setup.session_id, reason="核对投标文件")
+    page._verdict_changed(bidder, item, PassFailEntry(True))
+    qtbot.waitUntil(lambda: model.refused_count() == 1, timeout=WAIT)
+    assert f"服务器未接受 {bidder}/{item}" in setup.window.message_label.text()
+    assert not page.submit_check()[0]
+    setup.driver.supervisor.command("ResumeSession", setup.session_id, reason="核对完毕")
 
 
 def test_verdicts_are_restored_when_the_window_is_recreated(qtbot: QtBot, setup: Setup) -> None:

@@ -90,11 +90,11 @@ def test_the_expert_walks_from_check_in_to_the_election(qtbot: QtBot, setup: Set
     qtbot.waitUntil(lambda: setup.me().checked_in, timeout=WAIT)
     state, reason = steps(window)["承诺书"]
     assert state == StepState.LOCKED
-    assert reason == "等待所有专家签到 (waiting for: E02, E03, E04, E05)"
+    assert reason == "等待所有专家签到（未完成：E02、E03、E04、E05）"
     assert "需先完成" in steps(window)["回避声明"][1]
 
     setup.driver.check_in(["E02", "E04"])
-    qtbot.waitUntil(lambda: "waiting for: E03, E05" in steps(window)["承诺书"][1], timeout=WAIT)
+    qtbot.waitUntil(lambda: "未完成：E03、E05" in steps(window)["承诺书"][1], timeout=WAIT)
     setup.driver.check_in()
     qtbot.waitUntil(lambda: window.pages.currentWidget() is window.pledge_page, timeout=WAIT)
     assert steps(window)["签到"][0] == StepState.DONE
@@ -140,7 +140,7 @@ def test_the_expert_walks_from_check_in_to_the_election(qtbot: QtBot, setup: Set
     assert shown["等待开始"][0] == StepState.CURRENT
     assert shown["初步评审"] == (
         StepState.LOCKED,
-        "等待组长申请开始 (waiting for the leader E02 to ask to start)",
+        "等待组长 E02 申请开始",
     )
     assert shown["详细评审"][0] == StepState.LOCKED
     assert "初步评审" in shown["详细评审"][1]
@@ -150,7 +150,7 @@ def test_the_expert_walks_from_check_in_to_the_election(qtbot: QtBot, setup: Set
 
     # Everything reached the server: the status bar says so.
     qtbot.waitUntil(lambda: window.unsynced_label.text() == "未同步变更: 0", timeout=WAIT)
-    assert window.connection_label.text() == "已连接 (connected)"
+    assert window.connection_label.text() == "已连接"
     assert window.last_sync_label.text() != "上次同步: —"
     assert setup.engine.status().unsynced == 0
 

@@ -16,7 +16,8 @@ from app.services.connection import ApiClient, Sequencer, signer_from_pem
 from app.services.sync import SyncEngine
 from app.services.witness import LogWitness
 from app.ui.login import LoginWindow
-from app.ui.supervisor_window import SupervisorWindow, event_text, open_supervisor_window
+from app.ui.session_window import open_session_window
+from app.ui.supervisor_window import SupervisorWindow, event_text
 from bideval.identity.pki import Role, cert_from_pem
 from bideval.v1 import common_pb2
 from tests.app.test_login import credential_file
@@ -286,8 +287,8 @@ def test_a_supervisor_logs_in_to_the_console(qtbot: QtBot, server: RunningServer
     result = logged_in.args[0]
     assert result.caller_role == "ROLE_SUPERVISOR"
     assert result.opened is not None  # the supervisor's decisions are queued in their own cache
-    window = open_supervisor_window(login, result)
-    assert window is not None
+    window = open_session_window(login, result)  # what the client runs after any login: routed by role
+    assert isinstance(window, SupervisorWindow)
     qtbot.addWidget(window)
     assert not login.isVisible()
     qtbot.waitUntil(lambda: window.view is not None, timeout=WAIT)
