@@ -6,13 +6,14 @@ Runs on a worker thread (the cache's key derivation from the PIN is deliberately
 from __future__ import annotations
 
 import os
+import re
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
 from platformdirs import user_data_dir
 
-from app.services.cache import SessionCache
+from app.services.cache import CacheConflict, SessionCache
 from app.services.connection import ApiClient, Sequencer
 from app.services.sync import SyncEngine
 from app.services.witness import LogWitness
@@ -25,6 +26,17 @@ DATA_DIR_ENV = "BIDEVAL_CLIENT_DATA"  # overrides the per-user data folder (test
 
 def cache_directory() -> Path:
     return Path(os.environ.get(DATA_DIR_ENV) or user_data_dir("bideval", appauthor=False)) / "sessions"
+
+
+_SAFE_PERSON_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
+
+
+def person_cache_directory(person_id: str) -> Path:
+    """Each person's caches in their own folder: a supervisor or a replacement expert logging in on the same
+    PC must never open (and send) another person's changes, even with the same PIN."""
+    if not _SAFE_PERSON_ID.fullmatch(person_id) or person_id in (".", ".."):
+        raise ValueError(f"person id {person_id!r} cannot name a folder")
+    return cache_directory() / person_id
 
 
 @dataclass
@@ -42,11 +54,15 @@ class OpenedSession:
 
 def open_session(client: ApiClient, unlocked: UnlockedCredential, pin: str, session_id: str) -> OpenedSession:
     """Open (or create) this session's cache and start syncing it through ``client``'s channel."""
-    directory = cache_directory()
-    directory.mkdir(parents=True, exist_ok=True)
     identity = unlocked.identity
+    directory = person_cache_directory(identity.person_id)
+    directory.mkdir(parents=True, exist_ok=True)
     if SessionCache.exists(directory, session_id):
         cache = SessionCache.open(directory, session_id, pin)
+        if cache.person_id != identity.person_id:
+            cache.close()
+            owner = cache.person_id
+            raise CacheConflict(f"{directory}: this cache belongs to {owner}, not {identity.person_id}")
     else:
         # A fresh device id per cache: the server numbers each device's changes from 1.
         device_id = f"{identity.person_id}-{uuid.uuid4().hex[:12]}"

@@ -630,7 +630,7 @@ class SessionWindow(QMainWindow):
         self.recorder.sig_failed.connect(self._show_notice)
 
         self.steps_list = QListWidget()
-        self.steps_list.setMaximumWidth(260)
+        self.steps_list.setMaximumWidth(190)
         self.pause_banner = PauseBanner()
         self.message_label = QLabel()
         self.message_label.setWordWrap(True)
@@ -676,6 +676,7 @@ class SessionWindow(QMainWindow):
         splitter.addWidget(self.steps_list)
         splitter.addWidget(center)
         splitter.setStretchFactor(1, 1)
+        splitter.setSizes([self.steps_list.maximumWidth(), 10_000])  # else the list's share stays blank
         self.setCentralWidget(splitter)
 
         self.sync_labels = SyncStatusLabels(engine, self.statusBar(), self)
@@ -705,6 +706,9 @@ class SessionWindow(QMainWindow):
             | QDockWidget.DockWidgetFeature.DockWidgetFloatable
         )
         self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.review_dock)
+        # Tabbed rather than stacked: the pages and the scoring grid keep most of the width.
+        self.tabifyDockWidget(self.documents_dock, self.review_dock)
+        self.resizeDocks([self.documents_dock], [360], Qt.Orientation.Horizontal)
         self.review_dock.hide()  # until the preliminary review starts
 
         self.checkin_page.check_in_button.clicked.connect(self.check_in)
@@ -954,5 +958,5 @@ def open_session_window(login: QWidget, result: LoginResult) -> SessionWindow | 
         return open_supervisor_window(login, result)
     opened = result.opened
     window = SessionWindow(opened.client, opened.engine, opened.session_id, result.caller_name)
-    show_instead_of_login(login, window, opened, 1280, 800)
+    show_instead_of_login(login, window, opened, 1440, 900)
     return window
