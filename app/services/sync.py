@@ -311,6 +311,22 @@ class SyncEngine:
         if changed:
             self._notify()
 
+    def note_link(self, *, reachable: bool, error: str = "") -> None:
+        """What another call on the same channel (the windows' poll of the session) learned about the link.
+
+        With nothing queued the engine sends nothing and would not notice a cut or a restored link; a
+        reachable server leaves the last sync error alone (it may be a refusal the user must still see).
+        """
+        if not reachable:
+            self._set_state(connected=False, error=error)
+            return
+        with self._state_lock:
+            changed = not self._connected
+            self._connected = True
+            self._offline_since = None
+        if changed:
+            self._notify()
+
     def _set_error(self, error: str) -> None:
         """A failure that says nothing about the link (a cache error, a bug): connection state unchanged."""
         with self._state_lock:

@@ -19,6 +19,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, cast
 
+import grpc
 from PySide6 import QtCore
 from PySide6.QtCore import QCoreApplication, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QBrush, QCloseEvent, QColor
@@ -37,7 +38,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.errors import describe
+from app.errors import describe, is_transient
 from app.models.score_grid import ScoreGridModel
 from app.services.connection import ApiClient
 from app.services.documents import DocumentLibrary
@@ -530,13 +531,26 @@ class DetailedPage(QWidget):
 # -- the window -----------------------------------------------------------------------------------------
 
 
-def session_view_fetch(client: ApiClient, session_id: str, parent: QObject) -> CoalescedFetch:
-    """The windows' poll of the session's ``SessionView`` (GetSession, coalesced, off the GUI thread)."""
+def session_view_fetch(
+    client: ApiClient, session_id: str, parent: QObject, engine: SyncEngine | None = None
+) -> CoalescedFetch:
+    """The windows' poll of the session's ``SessionView`` (GetSession, coalesced, off the GUI thread).
+
+    Each poll also tells ``engine`` whether the server answered: with nothing queued the engine sends
+    nothing, and the status bar must still show a cut link (and a restored one) within a poll interval.
+    """
 
     def fetch() -> session_pb2.SessionView:
-        response: evaluation_service_pb2.GetSessionResponse = client.evaluation.GetSession(
-            evaluation_service_pb2.GetSessionRequest(session_id=session_id), timeout=client.timeout
-        )
+        try:
+            response: evaluation_service_pb2.GetSessionResponse = client.evaluation.GetSession(
+                evaluation_service_pb2.GetSessionRequest(session_id=session_id), timeout=client.timeout
+            )
+        except grpc.RpcError as error:
+            if engine is not None and is_transient(error):
+                engine.note_link(reachable=False, error=describe(error))
+            raise
+        if engine is not None:
+            engine.note_link(reachable=True)
         return response.session
 
     return CoalescedFetch(fetch, parent)
@@ -717,7 +731,7 @@ class SessionWindow(QMainWindow):
         self.election_page.vote_button.clicked.connect(self.vote)
         self.waiting_page.request_start_button.clicked.connect(self.request_start)
 
-        self.poller = session_view_fetch(client, session_id, self)
+        self.poller = session_view_fetch(client, session_id, self, engine)
         self.poller.sig_done.connect(self._view_fetched)
         self.poller.sig_failed.connect(self._view_failed)
 

@@ -279,7 +279,7 @@ class SupervisorWindow(QMainWindow):
         self._notice = ""
         self._run = run_in_background
 
-        self.poller = session_view_fetch(client, session_id, self)
+        self.poller = session_view_fetch(client, session_id, self, engine)
         self.poller.sig_done.connect(self._view_fetched)
         self.poller.sig_failed.connect(self._view_failed)
         self.recorder = ActionRecorder(engine, self)
@@ -469,6 +469,7 @@ class SupervisorWindow(QMainWindow):
         splitter.addWidget(right)
         splitter.setStretchFactor(1, 2)
         splitter.setStretchFactor(2, 1)
+        splitter.setSizes([self.steps_list.maximumWidth(), 6_000, 3_000])  # else the list's share stays blank
         self.setCentralWidget(splitter)
 
     # -- refreshing ----------------------------------------------------------------------------------------
