@@ -145,9 +145,8 @@ def event_text(kind: str, details: dict[str, Any], names: dict[str, str]) -> str
         case "StartRejected":
             return _with(_tr("监督人员不批准开始评标"), details.get("note"))
         case "PhaseChanged":
-            return _with(
-                _tr("进入「%1」").replace("%1", _phase_name(details.get("to"))), details.get("reason")
-            )
+            # The server's reason is a developer's sentence; what caused the change is in the feed already.
+            return _tr("进入「%1」").replace("%1", _phase_name(details.get("to")))
         case "PreliminaryVerdictRecorded":
             return _tr("记录初步评审意见")
         case "PreliminarySubmitted":
