@@ -364,6 +364,21 @@ class SyncEngine:
         if thread is not None:
             thread.join(timeout)
 
+    def retire(self, timeout: float | None = 10) -> bool:
+        """The session is over: destroy the cache (key first) once every change has its answer.
+
+        Stops the worker so that no change is in flight while counting; if anything is still unanswered
+        the worker restarts, the cache stays, and the caller asks again later (True: wiped)."""
+        self.stop(timeout)
+        if self.cache.unsynced_count() > 0:
+            self.start()
+            return False
+        directory = self.cache.paths.database.parent
+        self.cache.close()
+        SessionCache.wipe(directory, self.session_id)
+        log.info("session %s is over: local cache wiped", self.session_id)
+        return True
+
     @property
     def running(self) -> bool:
         return self._thread is not None and self._thread.is_alive()

@@ -51,6 +51,7 @@ from app.ui.login import LoginResult, role_text, window_title
 from app.ui.result_pages import EndedPage, ReportPage, SummaryPage, SummarySource, shows_summary
 from app.ui.review_pages import PreliminaryPage, ReviewDock, review_dock_wanted, verdict_loader
 from app.ui.score_grid import ScoreSheet
+from app.ui.session_end import CacheRetirement
 from app.ui.status_bar import SyncStatusLabels
 from bideval.domain.commands import (
     DeductEntry,
@@ -640,6 +641,9 @@ class SessionWindow(QMainWindow):
         self._busy_round = 0
         self._notice = ""  # the last refusal, shown until the next action
         self.recorder = ActionRecorder(engine, self)
+        # Downloads write into the cache: stopped before it is wiped.
+        self.cache_retirement = CacheRetirement(engine, lambda: self.documents_pane.shutdown(), self)
+        self.cache_retirement.sig_message.connect(self._show_retirement)
         self.recorder.sig_answered.connect(self._answered)
         self.recorder.sig_failed.connect(self._show_notice)
 
@@ -807,6 +811,11 @@ class SessionWindow(QMainWindow):
         if self.pages.currentWidget() is not page:
             self.pages.setCurrentWidget(page)
         self.sig_view_changed.emit(view)
+        self.cache_retirement.show_view(view)
+
+    def _show_retirement(self, text: str) -> None:
+        self._notice = text
+        self.message_label.setText(text)
 
     def _own_step_done(self, view: session_pb2.SessionView) -> bool:
         me = own_member(view)
@@ -951,12 +960,14 @@ class SessionWindow(QMainWindow):
         self.summary_source.close()
         self.documents_pane.shutdown()
         self.recorder.close()
+        self.cache_retirement.close()
         self.sync_labels.detach()
 
     @property
     def busy(self) -> bool:
         """True while a background fetch or outbox read is in flight."""
-        return self.poller.busy or self.recorder.busy or self.summary_source.busy
+        busy = self.poller.busy or self.recorder.busy or self.summary_source.busy
+        return busy or self.cache_retirement.busy
 
 
 def open_session_window(login: QWidget, result: LoginResult) -> SessionWindow | SupervisorWindow | None:

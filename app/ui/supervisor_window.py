@@ -50,6 +50,7 @@ from app.services.sync import SyncEngine, SyncStatus
 from app.services.witness import AuditLogError
 from app.ui.actions import ActionRecorder, Answer, refusal_text
 from app.ui.login import LoginResult, phase_text, role_text, window_title
+from app.ui.session_end import CacheRetirement
 from app.ui.session_window import (
     PauseBanner,
     recusal_grounds,
@@ -282,6 +283,8 @@ class SupervisorWindow(QMainWindow):
         self.poller.sig_done.connect(self._view_fetched)
         self.poller.sig_failed.connect(self._view_failed)
         self.recorder = ActionRecorder(engine, self)
+        self.cache_retirement = CacheRetirement(engine, parent=self)
+        self.cache_retirement.sig_message.connect(self._show_notice)
         self.recorder.sig_answered.connect(self._answered)
         self.recorder.sig_failed.connect(self._show_notice)
 
@@ -497,6 +500,7 @@ class SupervisorWindow(QMainWindow):
         self.phase_label.setText(self.tr("当前步骤: ") + phase + (f" — {waiting}" if waiting else ""))
         show_steps(self.steps_list, view)
         self.progress_model.set_view(view)
+        self.cache_retirement.show_view(view)
         self._show_choices(view)
         self._update_actions()
         self._fetch_events()
@@ -846,12 +850,14 @@ class SupervisorWindow(QMainWindow):
         self.witness_timer.stop()
         self.poller.close()
         self.recorder.close()
+        self.cache_retirement.close()
         self.sync_labels.detach()
 
     @property
     def busy(self) -> bool:
         """True while any background work of this window is in flight."""
-        return self.poller.busy or self._fetching_events or self._witnessing or self.recorder.busy
+        busy = self.poller.busy or self._fetching_events or self._witnessing or self.recorder.busy
+        return busy or self.cache_retirement.busy
 
 
 def open_supervisor_window(login: QWidget, result: LoginResult) -> SupervisorWindow | None:
