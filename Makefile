@@ -24,6 +24,7 @@ proto-check: install
 	$(PY) tools/genproto.py --check
 
 lint: install proto-check
+	$(PY) tools/translations.py --check
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy

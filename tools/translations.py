@@ -18,7 +18,8 @@ Update:
 ``--check`` fails when a message in the sources is missing from the .ts (or the .ts holds one that is gone),
 when a message has no English or its English lost a ``%1`` placeholder, or when the committed .qm differs
 from what lrelease makes of the committed .ts. ``--untranslated`` lists the Chinese still without English,
-ready to be added to ``tools/translations_en.py``.
+ready to be added to ``tools/translations_en.py``; ``--unused`` lists the dictionary's entries that no
+source string needs any more, so that they can be deleted from it.
 """
 
 from __future__ import annotations
@@ -393,6 +394,20 @@ def untranslated() -> int:
     return 0
 
 
+def unused() -> int:
+    """Prints the dictionary entries no message in the sources takes its English from.
+
+    Only the dictionary: the .ts keeps English just for the messages the sources still have."""
+    messages = extract().values()
+    sources = {message.source for message in messages}
+    pairs = {(message.context, message.source) for message in messages}
+    for source in sorted(ENGLISH.keys() - sources):
+        print(f"ENGLISH {source!r}")
+    for context, source in sorted(CONTEXT_ENGLISH.keys() - pairs):
+        print(f"CONTEXT_ENGLISH ({context!r}, {source!r})")
+    return 0
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -409,11 +424,16 @@ def main() -> int:
     mode.add_argument(
         "--untranslated", action="store_true", help="print the sources without English as dictionary lines"
     )
+    mode.add_argument(
+        "--unused", action="store_true", help="print the translations_en.py entries no source string needs"
+    )
     args = parser.parse_args()
     if args.check:
         return check()
     if args.untranslated:
         return untranslated()
+    if args.unused:
+        return unused()
     return update(args.refill)
 
 

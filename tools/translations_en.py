@@ -3,13 +3,14 @@
 The .ts (``resources/i18n/bideval_en.ts``) is the source of truth: a message that already has English keeps
 it (run ``tools/translations.py --refill`` to overwrite it from here). To translate new strings, run
 ``tools/translations.py --untranslated``, paste its lines into ``ENGLISH`` and write the English, then
-``make translations``.
+``make translations``; ``tools/translations.py --unused`` lists the entries no source needs any more.
 
 Terms follow /work/shared/DOMAIN.md: 评标专家 evaluation expert, 监督人员 supervisor, 组长 committee leader,
 初步评审 preliminary review, 详细评审 detailed review, 汇总 summary, 评标报告 evaluation report, 回避
 recusal, 澄清 clarification, 流标 failed tender, 签到 check-in, 承诺书 pledge, 投标人 bidder, 评标基准价
-evaluation base price, 暂停 pause. Placeholders (``%1``, ``%n``, ``{name}``, ``%p%``) and leading/trailing
-spaces must stay: the code concatenates and substitutes around them.
+evaluation base price, 偏离 deviation, 暂停 pause, 回退 roll-back, 否决 rejected. Placeholders (``%1``,
+``%n``, ``{name}``, ``%p%``) and leading/trailing spaces must stay: the code concatenates and substitutes
+around them.
 
 A numerus message (called with a count, ``%n``) takes a (singular, plural) pair; a single text is used for
 both.
@@ -42,12 +43,14 @@ ENGLISH: dict[str, English] = {
     " 提交详细评审 (评分已密封)": " submitted the detailed review (scores sealed)",
     " 签到": " check-in",
     " 资格审查不合格: ": " fails the qualification review: ",
+    "%1（%2，%3）": "%1 (%2, %3)",
+    "%1（未完成：%2）": "%1 (not done: %2)",
+    "%n 票已投": ("%n vote cast", "%n votes cast"),
     "<b>价格分计算</b>": "<b>Price score calculation</b>",
     "<b>各投标人得分</b>": "<b>Scores per bidder</b>",
     "<b>各投标人得分</b> (鼠标停留查看各专家评分)": "<b>Scores per bidder</b> (hover to see each expert's scores)",
     "<b>排名</b>": "<b>Ranking</b>",
     "<b>推荐中标候选人及排名</b>": "<b>Recommended candidates and ranking</b>",
-    "<b>澄清</b>": "<b>Clarifications</b>",
     "<b>签署意见</b>": "<b>Signature</b>",
     "<b>评标委员会进度</b>": "<b>Committee progress</b>",
     "<h3>初步评审</h3>": "<h3>Preliminary review</h3>",
@@ -62,20 +65,22 @@ ENGLISH: dict[str, English] = {
     "<h3>评标结束</h3>": "<h3>Evaluation closed</h3>",
     "<h3>详细评审</h3>": "<h3>Detailed review</h3>",
     "PIN 码": "PIN",
+    "PIN 码错误": "Wrong PIN",
+    "PIN 码错误，无法打开本地缓存": "Wrong PIN: the local cache cannot be opened",
     "SHA-256 指纹": "SHA-256 fingerprint",
     "SHA-256 指纹：": "SHA-256 fingerprint: ",
+    "… 未签到": "… not checked in",
     "… 未签署": "… not signed",
     "⚑ 待说明": "⚑ explanation due",
     "✓ 合格": "✓ Pass",
+    "✓ 已签到": "✓ checked in",
     "✓ 已签署": "✓ Signed",
     "✓ 已说明": "✓ Explained",
-    "✗ 不合格（请填写理由）": "✗ Fail (enter a reason)",
     "✗ 不合格：": "✗ Fail: ",
     "✗ 须填理由": "✗ Reason required",
     "「{text}」不是有效的分数": "“{text}” is not a valid score",
     "上一个": "Previous",
     "上一项决定正在同步到服务器…": "The previous decision is being synced to the server…",
-    "上次同步: ": "Last sync: ",
     "上次同步: %1": "Last sync: %1",
     "下一个": "Next",
     "下浮前基准价: ": "Base price before reduction: ",
@@ -96,8 +101,10 @@ ENGLISH: dict[str, English] = {
     "不能确定排名: ": "Cannot decide the ranking: ",
     "不通过": "Fail",
     "不通过理由：": "Reason for fail: ",
+    "专家": "Expert",
     "两次输入的 PIN 码不一致": "The two PINs entered do not match",
     "主场": "Main venue",
+    "主管或监督部门人员": "Supervising department staff",
     "书面澄清问题（不得暗示或诱导投标人，不接受投标人主动澄清）": (
         "Written clarification question (must not hint at or lead the bidder; "
         "unsolicited clarifications from bidders are not accepted)"
@@ -105,8 +112,10 @@ ENGLISH: dict[str, English] = {
     "书面说明评分理由 (必填)": "Written reasons for the score (required)",
     "价格分": "Price score",
     "价格分由系统计算，不能输入": "The price score is calculated by the system and cannot be entered",
+    "会场": "Venue",
     "保存": "Save",
     "信用状况": "Credit record",
+    "候补": "Reserve",
     "候补专家": "Alternate expert",
     "候补专家 %2 替换 %1": "Alternate expert %2 replaces %1",
     "候补专家替换": "Replace with an alternate expert",
@@ -119,6 +128,8 @@ ENGLISH: dict[str, English] = {
         "All files are downloaded and stored encrypted on this computer; they can be viewed offline."
     ),
     "其他专家的评分偏离: ": "Other experts' score deviations: ",
+    "其他利害关系": "Other conflict of interest",
+    "其他利害关系（须说明）": "Other conflict of interest (to be explained)",
     "其余未评项均为合格": "Mark all remaining items as pass",
     "再次输入 PIN 码": "Enter the PIN again",
     "决定专家回避": "Decide an expert's recusal",
@@ -128,11 +139,18 @@ ENGLISH: dict[str, English] = {
         "The credential does not match the platform certificate configured for this venue; "
         "contact the venue staff: "
     ),
+    "凭证文件已损坏，请联系交易中心：": "The credential file is damaged; contact the trading centre: ",
+    "分值汇总计算错误": "Scores added up wrongly",
     "分值范围 {min}–{max}，步长 {step}": "Score range {min}–{max}, step {step}",
+    "分项评分超出评分标准规定的分值范围": "An item score outside the range set by the scoring criteria",
+    "初步评审": "Preliminary review",
     "初步评审已结束。": "The preliminary review is over.",
     "初步评审结果（少数服从多数）": "Preliminary review result (majority decides)",
     "初步评审结论形成": "Preliminary review conclusion reached",
+    "前3年内与投标人有劳动关系、任董事监事或为其控股股东/实际控制人": "Within the last 3 years, employed by a bidder, its director or supervisor, or its controlling shareholder/actual controller",
     "副场": "Sub-venue",
+    "劳动关系/董监事/控股": "Employment/directorship/control",
+    "去掉最高、最低报价后的算术平均值": "Mean of the valid bid prices without the highest and lowest",
     "去掉的报价: ": "Prices excluded: ",
     "参与基准价计算": "Counts towards the base price",
     "发起澄清": "Ask for clarification",
@@ -166,8 +184,10 @@ ENGLISH: dict[str, English] = {
     "回退理由 (必填)": "Reason for the return (required)",
     "回避: ": "Recusal: ",
     "回避与替换": "Recusal and replacement",
+    "回避声明": "Recusal declaration",
     "回避理由 (必填)": "Reason for the recusal (required)",
     "在列表中选择两份投标文件，并排查看": "Select two bid documents in the list to view them side by side",
+    "在席": "Present",
     "在文档中查找…": "Find in document…",
     "在有效范围内": "Within the valid range",
     "填写并列排序时须注明招标文件规定的排序规则": (
@@ -187,28 +207,34 @@ ENGLISH: dict[str, English] = {
         "Objective scores disagree: a correction must be requested under Order No. 87, Article 64"
     ),
     "客观分评分不一致，须申请更正: ": "Objective scores disagree; a correction must be requested: ",
+    "客观评审因素评分不一致": "Inconsistent scores for objective factors",
     "尚未汇总": "Not summarised yet",
+    "工作人员": "Staff",
     "工作人员 PIN 码": "Staff PIN",
     "工作人员可运行 bideval --configure 重新配置。": "Staff can run bideval --configure to configure it again.",
     "已下载 %p%，待续传": "Downloaded %p%, will resume",
     "已保存：": "Saved: ",
+    "已发出": "Sent",
+    "已回避": "Recused",
     "已回避的专家": "Recused expert",
-    "已声明。": "Declared.",
+    "已声明。": "Declared. ",
     "已就绪": "Ready",
     "已批准，已发给投标人，待答复": "Approved, sent to the bidder, awaiting the answer",
-    "已提交。": "Submitted.",
+    "已提交。": "Submitted. ",
     "已提交，不能再修改": "Submitted; it can no longer be changed",
+    "已暂停：%1": "Paused: %1",
+    "已替换": "Replaced",
     "已有评审回退申请等待监督人员决定": "A return request is already waiting for the supervisor's decision",
     "已核验的日志树头: %1 条记录; 本人已联署树头: %2 个": (
         "Verified log tree head: %1 entries; tree heads I have cosigned: %2"
     ),
-    "已登录: ": "Signed in: ",
+    "已登录：%1（%2）": "Signed in: %1 (%2)",
     "已确认承诺书。": "Pledge confirmed.",
-    "已签到。": "Checked in.",
+    "已答复": "Answered",
+    "已签到。": "Checked in. ",
     "已签到的专家:": "Experts checked in:",
     "已说明": "Explained",
     "已连接": "Connected",
-    "已连接 (connected)": "Connected",
     "平台根证书": "Platform root certificate",
     "平台根证书文件有误：": "The platform root certificate file is invalid: ",
     "平均 ": "Average ",
@@ -223,29 +249,31 @@ ENGLISH: dict[str, English] = {
     "开标记录中无该投标文件的指纹": "The bid opening record has no fingerprint for this bid document",
     "当前不能提交（已暂停或正在同步）": "Cannot submit now (paused or syncing)",
     "当前步骤: ": "Current step: ",
+    "当前步骤不允许此操作": "Not allowed at the current step",
     "当前步骤不能申请回退": "A return cannot be requested at the current step",
     "当前阶段: ": "Current phase: ",
     "当选组长: %1": "Elected committee leader: %1",
     "形式评审": "Formal review",
     "待监督人员批准": "Awaiting the supervisor's approval",
+    "待监督审批": "Awaiting supervisor approval",
     "待说明": "Explanation due",
     "总分": "Total score",
     "恢复评标": "Resume the evaluation",
     "恢复评标须填写理由": "A reason is required to resume the evaluation",
     "您已签署": "You have signed",
-    "您已签署评标报告。": "You have signed the evaluation report.",
+    "您已签署评标报告。": "You have signed the evaluation report. ",
     "您有 %1 项评分偏离尚未说明，组长须待全部说明后才能确定排名。": (
         "You have %1 score deviation(s) not yet explained; the committee leader can decide the ranking "
         "only when all are explained."
     ),
     "意见 (不批准时必填)": "Note (required to refuse)",
-    "我已阅读并同意 (agree)": "I have read and agree",
+    "我已阅读并同意": "I have read and agree",
     "我的评分偏离 (须书面说明)": "My score deviations (to be explained in writing)",
     "我知悉：拒绝签字且不说明理由的，视为同意评标结论。如有理由，请选择“不同意”。": (
         "I understand: refusing to sign without giving reasons counts as agreeing with the evaluation "
         "conclusion. If you have reasons, choose “Disagree”."
     ),
-    "所有专家已提交详细评审，": "All experts have submitted the detailed review, ",
+    "所有专家已提交详细评审，": "All experts have submitted the detailed review; ",
     "所有专家已提交详细评审，等待组长 %1 汇总。": (
         "All experts have submitted the detailed review; waiting for committee leader %1 to run the summary."
     ),
@@ -254,6 +282,7 @@ ENGLISH: dict[str, English] = {
     "批准发出": "Approve and send",
     "批准回退": "Approve the return",
     "批准开始": "Approve the start",
+    "承诺书": "Pledge",
     "把尚未评审的单元格全部设为合格（已评的不变）": (
         "Set every cell not yet reviewed to pass (cells already reviewed stay as they are)"
     ),
@@ -261,11 +290,12 @@ ENGLISH: dict[str, English] = {
     "投标人 %1 · %2 %3: 您的评分 %4，各专家平均分 %5，允许范围 %6 (平均分 ± %7%)": (
         "Bidder %1 · %2 %3: your score %4, the experts' average %5, allowed range %6 (average ± %7%)"
     ),
+    "投标人主要负责人或法定代表人的近亲属": "Close relative of a bidder's principal officer or legal representative",
     "投标人已答复": "The bidder has answered",
     "投标人答复澄清问题 %1": "The bidder answered clarification question %1",
     "投标报价": "Bid price",
     "投标文件": "Bid documents",
-    "投票 (vote)": "Vote",
+    "投票": "Vote",
     "投票推选组长": "Voted for the committee leader",
     "拒绝签字": "Refuse to sign",
     "招标文件": "Tender documents",
@@ -281,6 +311,7 @@ ENGLISH: dict[str, English] = {
     "指纹已校验": "Fingerprint verified",
     "排序规则:": "Ordering rule:",
     "推荐": "Recommended",
+    "推选组长": "Leader election",
     "推选组长票数相同, 进入下一轮": "Committee leader election tied; next round",
     "提交": "Submit",
     "提交初步评审": "Submit the preliminary review",
@@ -289,7 +320,7 @@ ENGLISH: dict[str, English] = {
         "The preliminary review cannot be changed after submitting. It has %n failed item. Submit it?",
         "The preliminary review cannot be changed after submitting. It has %n failed items. Submit it?",
     ),
-    "提交回避声明 (declare grounds)": "Submit the recusal declaration",
+    "提交回避声明": "Submit the recusal declaration",
     "提交评分偏离说明": "Submitted a score deviation explanation",
     "提交详细评审": "Submit the detailed review",
     "提交说明": "Submit the explanation",
@@ -309,8 +340,9 @@ ENGLISH: dict[str, English] = {
     "无": "None",
     "无上限": "No upper limit",
     "无下限": "No lower limit",
-    "无利害关系 (no conflict)": "No conflict of interest",
+    "无利害关系": "No conflict of interest",
     "无否决投标。": "No bids rejected.",
+    "无权执行此操作": "You are not permitted to do this",
     "无法保存考场配置，请以管理员身份运行配置程序：": (
         "Cannot save the venue configuration; run the configuration as an administrator: "
     ),
@@ -325,9 +357,10 @@ ENGLISH: dict[str, English] = {
         "Cannot read the deduction “{part}”; the form is “points reason”, e.g. “0.5 通报批评”"
     ),
     "无法读写本地文件：": "Cannot read or write local files: ",
-    "无法读取": "Cannot read",
+    "无法读取凭证文件：": "Cannot read the credential file: ",
     "无法读取已保存的评审结果: ": "Cannot read the saved review results: ",
     "无法读取文件列表：": "Cannot read the file list: ",
+    "无法连接评标服务器，请检查网络或服务器地址": "Cannot reach the evaluation server; check the network or the server address",
     "无法连接评标服务器，请检查网络或服务器地址：": (
         "Cannot reach the evaluation server; check the network or the server address: "
     ),
@@ -339,6 +372,9 @@ ENGLISH: dict[str, English] = {
     "暂无澄清。": "No clarifications yet.",
     "更正 (87号令第64条):": "Correction (Order No. 87, Article 64):",
     "更正理由 (必填)": "Reason for the correction (required)",
+    "曾受处罚": "Previously punished",
+    "曾因招标投标违法行为受过行政或刑事处罚": "Received an administrative or criminal penalty for an offence in tendering and bidding",
+    "最低有效投标报价": "Lowest valid bid price",
     "最多推荐 %1 名中标候选人；总分相同时报价低者优先，再按招标文件规定的规则。": (
         "Recommend at most %1 candidate(s); on equal total scores the lower price ranks first, then the "
         "rule in the tender documents."
@@ -348,43 +384,49 @@ ENGLISH: dict[str, English] = {
         "%n item was not accepted by the server; review it again",
         "%n items were not accepted by the server; review them again",
     ),
+    "有效投标报价算术平均值": "Mean of the valid bid prices",
     "有效报价范围: ": "Valid price range: ",
     "服务器上没有评标会话": "There is no evaluation session on the server",
+    "服务器响应超时，稍后自动重试": "The server did not answer in time; retrying shortly",
     "服务器地址": "Server address",
     "服务器暂时无法连接：显示本机已缓存的文件，已下载的文件可离线查看。": (
         "The server cannot be reached for now: showing the files cached on this computer; downloaded "
         "files can be viewed offline."
     ),
-    "服务器未接受 %1: ": "The server did not accept %1: ",
+    "服务器未接受 %1: %2": "The server did not accept %1: %2",
     "服务器未接受，请重新评审：": "Not accepted by the server; review again: ",
     "服务器证书与平台根证书不符：": "The server certificate does not match the platform root certificate: ",
+    "服务器错误（%1）": "Server error (%1)",
     "未下载": "Not downloaded",
-    "未同步变更: ": "Unsynced changes: ",
     "未同步变更: %1": "Unsynced changes: %1",
     "未同步的评审结果: %n 项": ("Unsynced review results: %n item", "Unsynced review results: %n items"),
+    "未批准": "Not approved",
     "未找到": "Not found",
     "未说明": "Not explained",
     "未输入考场工作人员 PIN 码": "The venue staff PIN was not entered",
+    "本人承诺: 遵守评标纪律，客观公正地履行职责；不私下接触投标人，不收受财物；不透露评审情况；存在应当回避的情形时主动回避；服从监督。": "I pledge to observe the evaluation discipline and perform my duties objectively and impartially; not to contact bidders privately or accept money or gifts; not to disclose the deliberations; to recuse myself whenever a ground for recusal applies; and to accept supervision.",
+    "本地缓存出错：": "Local cache error: ",
     "本客户端未启用审计日志见证。": "The audit log witness is not enabled in this client.",
+    "本机没有该场次的本地缓存": "This computer has no local cache of this session",
     "本评标办法无价格分。": "This evaluation method has no price score.",
     "查看相关页": "Show related pages",
+    "标底 × 系数": "Reference price × factor",
     "校验失败": "Verification failed",
     "模拟评标委员会已就绪: ": "Simulated committee ready: ",
+    "次低有效投标报价": "Second-lowest valid bid price",
     "正在下载「%1」，完成后自动打开…": "Downloading “%1”; it opens when done…",
     "正在保存…": "Saving…",
     "正在提交…": "Submitting…",
     "正在读取已保存的评审结果": "Reading the saved review results",
     "正在读取已保存的评审结果…": "Reading the saved review results…",
     "正在读取评标会话…": "Loading the evaluation session…",
-    "正在读取评标会话… (loading)": "Loading the evaluation session…",
     "正在连接…": "Connecting…",
-    "正在连接… (connecting)": "Connecting…",
     "正在连接服务器…": "Connecting to the server…",
     "正在重新连接…": "Reconnecting…",
-    "正在重新连接… (reconnecting)": "Reconnecting…",
     "正在验证 PIN 码并连接服务器…": "Checking the PIN and connecting to the server…",
     "步长": "Step",
-    "汇总已完成。": "The summary is complete.",
+    "汇总": "Summary",
+    "汇总已完成。": "The summary is complete. ",
     "没有写入考场配置的权限：请以管理员身份运行 bideval --configure": (
         "No permission to write the venue configuration: run bideval --configure as an administrator"
     ),
@@ -396,6 +438,7 @@ ENGLISH: dict[str, English] = {
     "流标": "Failed tender",
     "流标: ": "Failed tender: ",
     "流标原因: ": "Reason for the failed tender: ",
+    "流标：%1": "Failed tender: %1",
     "测试连接": "Test the connection",
     "满分 {max}，输入扣分及理由，例如「0.5 通报批评; 1 行政处罚」，无扣分输入「无」": (
         "Full marks {max}; enter deductions with reasons, e.g. “0.5 通报批评; 1 行政处罚”, or “无” for none"
@@ -406,12 +449,13 @@ ENGLISH: dict[str, English] = {
     "状态": "Status",
     "理由": "Reason",
     "由候补专家替换": "Replaced by an alternate expert",
-    "界面语言": "Display language",
     "申请修正 %1 的评分": "Requested a correction of %1's scores",
     "申请回退": "Request a return",
-    "申请开始 (ask to start)": "Ask to start",
+    "申请开始": "Ask to start",
     "申请更正": "Request a correction",
+    "界面语言": "Display language",
     "登录": "Sign in",
+    "监督人员": "Supervisor",
     "监督人员不批准开始评标": "The supervisor refused the start of the evaluation",
     "监督人员决定 %1 回避": "The supervisor decided that %1 is recused",
     "监督人员已同意发出澄清问题 ": "The supervisor approved sending clarification question ",
@@ -428,20 +472,31 @@ ENGLISH: dict[str, English] = {
     "磁盘空间不足，已录入的内容未丢失；请联系考场工作人员清理磁盘：": (
         "The disk is full; nothing entered so far is lost. Contact the venue staff to free disk space: "
     ),
+    "离线时不显示其他专家的评分，请等待网络恢复": "Other experts' scores are not shown while offline; wait for the network to return",
     "离线时不能进行需要全体评委参与的操作，请等待网络恢复": (
         "Actions that need the whole committee are not possible offline; wait for the network to return"
     ),
-    "离线自 ": "Offline since ",
     "离线自 %1": "Offline since %1",
     "空格键切换 合格/不合格；不合格须填写理由": "Space toggles pass/fail; a fail needs a reason",
     "第 %1 中标候选人": "Recommended candidate no. %1",
     "第 %1 页": "Page %1",
     "第 %n 轮": ("Round %n", "Round %n"),
     "等待: ": "Waiting for: ",
+    "等待开始": "Waiting to start",
+    "等待所有专家作出回避声明": "Waiting for every expert's recusal declaration",
+    "等待所有专家投票推选组长": "Waiting for every expert to vote for the committee leader",
+    "等待所有专家提交初步评审": "Waiting for every expert to submit the preliminary review",
+    "等待所有专家提交详细评审": "Waiting for every expert to submit the detailed review",
+    "等待所有专家确认承诺书": "Waiting for every expert to confirm the pledge",
+    "等待所有专家签到": "Waiting for every expert to check in",
+    "等待所有专家签署评标报告": "Waiting for every expert to sign the evaluation report",
+    "等待监督人员批准开始": "Waiting for the supervisor to approve the start",
+    "等待组长 %1 汇总": "Waiting for committee leader %1 to summarise",
+    "等待组长 %1 申请开始": "Waiting for committee leader %1 to ask to start",
     "等待组长确定排名。": "Waiting for the committee leader to decide the ranking.",
-    "答复": "Answer",
+    "答：": "A: ",
     "签到": "Check in",
-    "签到 (check in)": "Check in",
+    "签字": "Signature",
     "签章": "Seal",
     "签署情况:": "Signatures:",
     "签署评标报告": "Sign the evaluation report",
@@ -455,7 +510,7 @@ ENGLISH: dict[str, English] = {
     "组长申请回退到「%1」": "The committee leader requested a return to “%1”",
     "组长申请回退到「%1」, 理由: ": "The committee leader requested a return to “%1”, reason: ",
     "组长申请开始评标": "The committee leader asked to start the evaluation",
-    "编号": "No.",
+    "组长：%1。": "Committee leader: %1. ",
     "缩小": "Zoom out",
     "缺少评分偏离说明: ": "Score deviation explanations missing: ",
     "考场工作人员": "Venue staff",
@@ -470,6 +525,7 @@ ENGLISH: dict[str, English] = {
     "记录详细评审评分": "Recorded a detailed review score",
     "证书 (*.pem *.crt *.cer)": "Certificates (*.pem *.crt *.cer)",
     "证书信息": "Certificate details",
+    "评分畸高、畸低": "Abnormally high or low scores",
     "评审回退:": "Return to an earlier step:",
     "评审回退申请 (回到%1): %2 — 等待监督人员批准": (
         "Return request (back to %1): %2 — awaiting the supervisor's approval"
@@ -484,21 +540,28 @@ ENGLISH: dict[str, English] = {
         "The evaluation client is already running; switch to the window that is open."
     ),
     "评标已暂停": "Evaluation paused",
-    "评标已暂停 — 暂停理由: ": "Evaluation paused — reason: ",
+    "评标已暂停 — 暂停理由：%1": "Evaluation paused — reason: %1",
     "评标已暂停, 请先恢复": "The evaluation is paused; resume it first",
     "评标已暂停: ": "Evaluation paused: ",
+    "评标已终止": "Evaluation terminated",
     "评标已结束": "Evaluation closed",
+    "评标已结束，本机加密缓存及其密钥已销毁。": "The evaluation is closed; this computer's encrypted cache and its key have been destroyed.",
+    "评标已结束；本机仍有未同步的变更，同步完成后销毁本机缓存。": "The evaluation is closed; this computer still has unsynced changes, and its cache is destroyed once they are synced.",
+    "评标报告": "Evaluation report",
     "评标报告已由全体评委签署，评标结束。": (
         "The evaluation report has been signed by the whole committee; the evaluation is closed."
     ),
+    "评标报告签字": "Signing the evaluation report",
     "评标未暂停": "The evaluation is not paused",
+    "评标结束": "Evaluation closed",
     "评标结束，评标报告已全部签署。排名:": "Evaluation closed, the evaluation report is fully signed. Ranking:",
     "该投标文件施工方案针对性强，本人按评分标准逐项给分，评分有据可查": (
         "The construction plan in this bid is well targeted; I scored each item by the scoring criteria "
         "and every score is documented"
     ),
     "该澄清问题不在待审批状态": "This clarification question is not waiting for approval",
-    "说明 (选择“其他”时必填)": "Details (required when “Other” is chosen)",
+    "详细评审": "Detailed review",
+    "说明（选择“其他”时必填）": "Details (required when “Other” is chosen)",
     "请先运行汇总": "Run the summary first",
     "请先选择一个澄清问题": "Select a clarification question first",
     "请填写书面澄清问题": "Enter the written clarification question",
@@ -511,20 +574,23 @@ ENGLISH: dict[str, English] = {
     "请等待两份文件下载完成后再并排对比。": "Wait until both files are downloaded to compare them side by side.",
     "请至少选择一项回避事由": "Select at least one ground for recusal",
     "请输入考场工作人员 PIN 码以退出评标客户端": "Enter the venue staff PIN to leave the evaluation client",
-    "请运行汇总。": "Run the summary.",
+    "请运行汇总。": "run the summary.",
     "请选择同意、不同意或拒绝签字": "Choose agree, disagree or refuse to sign",
     "请阅读承诺书，剩余 %n 秒": (
         "Please read the pledge, %n second left",
         "Please read the pledge, %n seconds left",
     ),
     "资格评审": "Qualification review",
+    "身份认证失败": "Authentication failed",
     "输入 1/y/是 或 0/n/否；是得 {max} 分，否得 {min} 分": (
         "Enter 1/y/是 or 0/n/否; yes scores {max}, no scores {min}"
     ),
     "输入 1/y/通过 或 0/n/不通过 + 理由，例如「0 资质证书过期」": (
         "Enter 1/y/通过 or 0/n/不通过 + reason, e.g. “0 资质证书过期”"
     ),
+    "输入有误": "Invalid input",
     "运行汇总": "Run the summary",
+    "近亲属": "Close relative",
     "还有 %n 项不合格未填写理由": (
         "%n failed item has no reason yet",
         "%n failed items have no reason yet",
@@ -532,6 +598,7 @@ ENGLISH: dict[str, English] = {
     "还有 %n 项尚未评审": ("%n item is not reviewed yet", "%n items are not reviewed yet"),
     "进入「%1」": "Entered “%1”",
     "远程异地评标系统": "Remote Off-site Bid Evaluation",
+    "远程异地评标系统 — %1 — %2 (%3)": "Remote Off-site Bid Evaluation — %1 — %2 (%3)",
     "远程异地评标系统 — 专家登录": "Remote Off-site Bid Evaluation — expert sign-in",
     "连接中断，稍后重试: ": "Connection lost, retrying shortly: ",
     "连接成功，服务器证书由此平台根证书签发：": (
@@ -547,11 +614,11 @@ ENGLISH: dict[str, English] = {
     "配置文件：": "Configuration file: ",
     "重新打开详细评审表": "Reopened the detailed review sheet",
     "错误：": "Error: ",
-    "问题": "Question",
-    "问：": "Q: ",
-    "答：": "A: ",
     "问题表述客观，同意发出": "The question is objectively worded; approved for sending",
+    "问：": "Q: ",
+    "需先完成「%1」": "Complete “%1” first",
     "页数": "Pages",
+    "项目主管部门或行政监督部门的人员": "Staff of the project's competent department or administrative supervision department",
     "项目经理未提供有效的安全生产考核合格证书（B证），不满足资格评审标准": (
         "The project manager has no valid work-safety assessment certificate (B certificate); "
         "the qualification criteria are not met"
@@ -559,8 +626,10 @@ ENGLISH: dict[str, English] = {
     "颁发对象：": "Issued to: ",
     "首次配置": "First-time setup",
     "黑名单": "Black list",
+    "（已暂停）": " (paused)",
     "，全部合格": ", all pass",
     "，认为 ": ", finding that ",
+    "；您已投票给 %1。": "; you voted for %1. ",
     "；等待 ": "; waiting for ",
 }
 
@@ -575,4 +644,7 @@ CONTEXT_ENGLISH: dict[tuple[str, str], English] = {
     # feed's lines, so they keep the imperative that fits both until the feed gets a disambiguation.
     ("SupervisorWindow", "声明无利害关系"): "Declared no conflict of interest",
     ("SupervisorWindow", "声明需要回避"): "Declared grounds for recusal",
+    # The docks' titles name what they hold (the same word heads a single column inside).
+    ("SessionWindow", "文件"): "Files",
+    ("SessionWindow", "澄清"): "Clarifications",
 }

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import cast
 
 from PySide6 import QtCore
-from PySide6.QtCore import QCoreApplication, Signal
+from PySide6.QtCore import QCoreApplication, QSettings, Qt, Signal
 from PySide6.QtWidgets import (
     QFileDialog,
     QFormLayout,
@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.errors import describe
+from app.i18n import LanguageSelector, retranslate_on_change
 from app.operations import run_in_background
 from app.room_config import RoomConfig, check_credential_ca
 from app.services.connection import ApiClient, Endpoint, Sequencer, open_channel
@@ -89,11 +90,28 @@ def window_title(project: str, name: str, role: str) -> str:
 
 
 @dataclass(frozen=True, slots=True)
+class SessionEntry:
+    """One of the caller's sessions as the login window lists it."""
+
+    project: str
+    lot: str
+    phase: common_pb2.Phase.ValueType
+    paused: bool
+
+
+def session_line(entry: SessionEntry) -> str:
+    """The entry as the login window shows it, in the language in effect: made when shown (not on the
+    worker thread that listed it) so that it follows a language switch."""
+    paused = QCoreApplication.translate("LoginWindow", "（已暂停）") if entry.paused else ""
+    return f"{entry.project} / {entry.lot} — {phase_text(entry.phase)}{paused}"
+
+
+@dataclass(frozen=True, slots=True)
 class LoginResult:
     client: ApiClient
     caller_name: str
     caller_role: str
-    sessions: tuple[str, ...]  # display lines
+    sessions: tuple[SessionEntry, ...]
     opened: OpenedSession | None = None  # the current session (expert, supervisor), syncing
 
 
@@ -137,11 +155,7 @@ def log_in(address: str, credential: Path, pin: str, room: RoomConfig | None = N
     except Exception:
         client.close()
         raise
-    paused = QCoreApplication.translate("LoginWindow", "（已暂停）")  # translate() is thread-safe
-    lines = tuple(
-        f"{s.project_name} / {s.lot_name} — {phase_text(s.phase)}{paused if s.paused else ''}"
-        for s in listed.sessions
-    )
+    entries = tuple(SessionEntry(s.project_name, s.lot_name, s.phase, s.paused) for s in listed.sessions)
     opened = None
     open_sessions = [s for s in listed.sessions if s.phase not in FINISHED]
     # Supervisors too: their decisions are signed and queued like changes, and their witness co-signs.
@@ -151,51 +165,92 @@ def log_in(address: str, credential: Path, pin: str, room: RoomConfig | None = N
         except Exception:
             client.close()
             raise
-    return LoginResult(client, info.caller_name, common_pb2.Role.Name(info.caller_role), lines, opened)
+    return LoginResult(client, info.caller_name, common_pb2.Role.Name(info.caller_role), entries, opened)
 
 
 class LoginWindow(QWidget):
+    """Server, credential file and PIN, with the language selector (中文 / English) at the top right.
+
+    Choosing a language switches the whole client (:func:`app.i18n.switch_language`) and stores the choice:
+    this window retranslates itself at once, and the windows opened after login are made in it."""
+
     sig_logged_in = Signal(object)
     """Emitted with a LoginResult once the server accepted the credential."""
 
-    def __init__(self, server: str = "", credential: str = "", room: RoomConfig | None = None) -> None:
-        """With a room configuration the server address is the room's and cannot be edited."""
+    def __init__(
+        self,
+        server: str = "",
+        credential: str = "",
+        room: RoomConfig | None = None,
+        settings: QSettings | None = None,
+    ) -> None:
+        """With a room configuration the server address is the room's and cannot be edited. ``settings``
+        is where the language choice is stored (default: the person's client settings)."""
         super().__init__()
         self.room = room
-        self.setWindowTitle(self.tr("远程异地评标系统 — 专家登录"))
+        # The status line as a function of the language: re-run when it changes (None: nothing to say).
+        self._status: Callable[[], str] | None = None
+        self._sessions: tuple[SessionEntry, ...] = ()
+        self.language_selector = LanguageSelector(self, settings)
         self.server_edit = QLineEdit(room.server if room else (server or "127.0.0.1:50051"))
         self.server_edit.setReadOnly(room is not None)
         self.venue_label = QLabel(room.venue_id if room else "")
         self.credential_edit = QLineEdit(credential)
         self.credential_edit.textChanged.connect(self._show_holder)
-        browse = QPushButton(self.tr("选择…"))
-        browse.clicked.connect(self._browse)
+        self.browse_button = QPushButton()
+        self.browse_button.clicked.connect(self._browse)
         self.pin_edit = QLineEdit()
         self.pin_edit.setEchoMode(QLineEdit.EchoMode.Password)
         self.pin_edit.returnPressed.connect(self.submit)
         self.holder_label = QLabel()
         self.status_label = QLabel()
         self.status_label.setWordWrap(True)
-        self.login_button = QPushButton(self.tr("登录"))
+        self.login_button = QPushButton()
         self.login_button.clicked.connect(self.submit)
         self.sessions_list = QListWidget()
 
+        self.server_caption = QLabel()
+        self.venue_caption = QLabel()
+        self.credential_caption = QLabel()
+        self.holder_caption = QLabel()
+        self.pin_caption = QLabel()
         credential_row = QHBoxLayout()
         credential_row.addWidget(self.credential_edit)
-        credential_row.addWidget(browse)
+        credential_row.addWidget(self.browse_button)
         form = QFormLayout()
-        form.addRow(self.tr("服务器地址"), self.server_edit)
+        form.addRow(self.server_caption, self.server_edit)
         if room is not None:
-            form.addRow(self.tr("评标场地"), self.venue_label)
-        form.addRow(self.tr("数字证书文件"), credential_row)
-        form.addRow(self.tr("持有人"), self.holder_label)
-        form.addRow(self.tr("PIN 码"), self.pin_edit)
+            form.addRow(self.venue_caption, self.venue_label)
+        form.addRow(self.credential_caption, credential_row)
+        form.addRow(self.holder_caption, self.holder_label)
+        form.addRow(self.pin_caption, self.pin_edit)
         layout = QVBoxLayout(self)
+        layout.addWidget(self.language_selector, alignment=Qt.AlignmentFlag.AlignRight)
         layout.addLayout(form)
         layout.addWidget(self.login_button)
         layout.addWidget(self.status_label)
         layout.addWidget(self.sessions_list)
-        self._show_holder(credential)
+        self.retranslate()
+        retranslate_on_change(self, self.retranslate)
+
+    def retranslate(self) -> None:
+        """Every text of the window in the language in effect (also called on each language switch)."""
+        self.setWindowTitle(self.tr("远程异地评标系统 — 专家登录"))
+        self.server_caption.setText(self.tr("服务器地址"))
+        self.venue_caption.setText(self.tr("评标场地"))
+        self.credential_caption.setText(self.tr("数字证书文件"))
+        self.holder_caption.setText(self.tr("持有人"))
+        self.pin_caption.setText(self.tr("PIN 码"))
+        self.browse_button.setText(self.tr("选择…"))
+        self.login_button.setText(self.tr("登录"))
+        self._show_holder(self.credential_edit.text())
+        self.status_label.setText(self._status() if self._status is not None else "")
+        self.sessions_list.clear()
+        self.sessions_list.addItems([session_line(entry) for entry in self._sessions])
+
+    def _set_status(self, status: Callable[[], str]) -> None:
+        self._status = status
+        self.status_label.setText(status())
 
     def _browse(self) -> None:
         path, _filter = QFileDialog.getOpenFileName(self, self.tr("选择数字证书"), "", "bideval (*.bidcred)")
@@ -226,7 +281,7 @@ class LoginWindow(QWidget):
 
     def submit(self) -> None:
         self.login_button.setEnabled(False)
-        self.status_label.setText(self.tr("正在验证 PIN 码并连接服务器…"))
+        self._set_status(lambda: self.tr("正在验证 PIN 码并连接服务器…"))
         address, credential, pin, room = (
             self.server_edit.text(),
             Path(self.credential_edit.text()),
@@ -240,15 +295,16 @@ class LoginWindow(QWidget):
 
     def _logged_in(self, result: LoginResult) -> None:
         self.login_button.setEnabled(True)
-        self.status_label.setText(
-            self.tr("已登录：%1（%2）")
-            .replace("%1", result.caller_name)
-            .replace("%2", role_text(result.caller_role))
+        # The names only: the window outlives the login and must not keep its client alive.
+        name, role = result.caller_name, result.caller_role
+        self._set_status(
+            lambda: self.tr("已登录：%1（%2）").replace("%1", name).replace("%2", role_text(role))
         )
+        self._sessions = result.sessions
         self.sessions_list.clear()
-        self.sessions_list.addItems(list(result.sessions))
+        self.sessions_list.addItems([session_line(entry) for entry in self._sessions])
         self.sig_logged_in.emit(result)
 
     def _failed(self, error: BaseException) -> None:
         self.login_button.setEnabled(True)
-        self.status_label.setText(describe(error))
+        self._set_status(lambda: describe(error))

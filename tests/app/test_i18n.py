@@ -20,10 +20,16 @@ from app import i18n
 from app.i18n import Language, LanguageSelector
 from app.models.score_grid import ScoreGridModel
 from app.services.sync import SyncStatus
+from app.ui.login import LoginWindow
 from app.ui.score_grid import ScoreGridView
+from app.ui.session_window import SessionWindow, open_session_window
 from app.ui.status_bar import connection_text
+from bideval.identity.credential import write_credential
+from bideval.identity.pki import Role, cert_from_pem, key_from_pem
+from tests.support import Pki, RunningServer
 
 ROOT = Path(__file__).resolve().parents[2]
+PIN = "246810"
 CONNECTED = SyncStatus(connected=True, offline_since=None, unsynced=0, last_sync_at=None, last_error="")
 
 
@@ -32,6 +38,15 @@ def chinese_afterwards(qapp: QApplication) -> Iterator[None]:
     """Every test leaves the application as it found it: no translator of ours, source strings (Chinese)."""
     yield
     i18n.remove_translators(qapp)
+
+
+@pytest.fixture(autouse=True)
+def no_user_settings(tmp_path: Path) -> None:
+    """QSettings made without a file (``i18n.user_settings()``) go to the test's folder: no test writes
+    the real user's client settings, even through a selector made without ``settings``."""
+    folder = str(tmp_path / "user-settings")
+    for settings_format in (QSettings.Format.NativeFormat, QSettings.Format.IniFormat):
+        QSettings.setPath(settings_format, QSettings.Scope.UserScope, folder)
 
 
 @pytest.fixture
@@ -228,3 +243,98 @@ def test_language_selector_stores_and_switches(qapp: QApplication, qtbot: QtBot,
     later = LanguageSelector(settings=settings)
     qtbot.addWidget(later)
     assert later.language() is Language.ZH_CN
+
+
+def credential_file(pki: Pki, tmp_path: Path, person: str) -> Path:
+    cert_pem, key_pem = pki.person(person, Role.EXPERT)
+    path = tmp_path / f"{person}.bidcred"
+    write_credential(
+        path, cert_from_pem(cert_pem), key_from_pem(key_pem, None), pki.directory.ca_certificate(), PIN
+    )
+    return path
+
+
+def login_texts(window: LoginWindow) -> list[str]:
+    return [
+        window.windowTitle(),
+        window.server_caption.text(),
+        window.credential_caption.text(),
+        window.holder_caption.text(),
+        window.pin_caption.text(),
+        window.browse_button.text(),
+        window.login_button.text(),
+        window.holder_label.text(),
+        window.status_label.text(),
+    ]
+
+
+def test_login_window_follows_the_language_selector(
+    qapp: QApplication, qtbot: QtBot, settings: QSettings, pki: Pki, tmp_path: Path
+) -> None:
+    window = LoginWindow("127.0.0.1:1", str(credential_file(pki, tmp_path, "E07")), settings=settings)
+    qtbot.addWidget(window)
+    selector = window.language_selector
+    assert selector.language() is Language.ZH_CN
+    # A status that depends on the language: the wrong PIN's message (unlocking fails before connecting).
+    window.pin_edit.setText("000000")
+    window.submit()
+    qtbot.waitUntil(lambda: window.status_label.text() == "PIN 码错误", timeout=30_000)
+    chinese = login_texts(window)
+    assert chinese == [
+        "远程异地评标系统 — 专家登录",
+        "服务器地址",
+        "数字证书文件",
+        "持有人",
+        "PIN 码",
+        "选择…",
+        "登录",
+        "E07（E07，专家）",
+        "PIN 码错误",
+    ]
+
+    selector.setCurrentIndex(selector.findData(Language.EN.value))
+    qtbot.waitUntil(lambda: window.login_button.text() == "Sign in")
+    assert login_texts(window) == [
+        "Remote Off-site Bid Evaluation — expert sign-in",
+        "Server address",
+        "Digital certificate file",
+        "Holder",
+        "PIN",
+        "Choose…",
+        "Sign in",
+        "E07 (E07, Expert)",
+        "Wrong PIN",
+    ]
+    assert settings.value(i18n.SETTINGS_KEY) == "en"  # the choice is stored…
+    assert i18n.choose_language(None, settings) is Language.EN  # …and the next start uses it
+
+    selector.setCurrentIndex(selector.findData(Language.ZH_CN.value))
+    qtbot.waitUntil(lambda: window.login_button.text() == "登录")
+    assert login_texts(window) == chinese
+    assert settings.value(i18n.SETTINGS_KEY) == "zh_CN"
+
+
+def test_windows_opened_after_login_are_in_the_chosen_language(
+    qapp: QApplication, qtbot: QtBot, settings: QSettings, server: RunningServer, tmp_path: Path
+) -> None:
+    window = LoginWindow(server.address, str(credential_file(server.pki, tmp_path, "E01")), settings=settings)
+    qtbot.addWidget(window)
+    window.language_selector.setCurrentIndex(window.language_selector.findData(Language.EN.value))
+    qtbot.waitUntil(lambda: window.login_button.text() == "Sign in")
+    window.pin_edit.setText(PIN)
+    with qtbot.waitSignal(window.sig_logged_in, timeout=30_000) as logged_in:
+        window.submit()
+    result = logged_in.args[0]
+    assert window.status_label.text() == "Signed in: E01 (Expert)"
+    assert window.sessions_list.item(0).text().endswith("— Check in")
+    assert result.opened is not None
+    session_window = open_session_window(window, result)
+    assert isinstance(session_window, SessionWindow)
+    qtbot.waitUntil(lambda: session_window.view is not None, timeout=30_000)
+    assert session_window.windowTitle().startswith("Remote Off-site Bid Evaluation — ")
+    first_step = session_window.steps_list.item(0)
+    assert first_step is not None
+    assert "Check in" in first_step.text()
+    session_window.close()
+    qtbot.waitUntil(lambda: not session_window.busy, timeout=30_000)
+    result.opened.close()
