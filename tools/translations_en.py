@@ -25,6 +25,7 @@ from __future__ import annotations
 English = str | tuple[str, str]
 
 ENGLISH: dict[str, English] = {
+    "、": ", ",  # the list separator (enumeration comma)
     " (中标候选人)": " (recommended candidate)",
     " (组长)": " (committee leader)",
     " (组长) 申请开始评标": " (committee leader) asked to start the evaluation",

@@ -100,7 +100,7 @@ _DONE = QColor(0, 120, 0)
 
 
 def grounds_text(grounds: Sequence[str]) -> str:
-    return "、".join(_tr(GROUND_TEXT.get(g, g)) for g in grounds)
+    return _tr("、").join(_tr(GROUND_TEXT.get(g, g)) for g in grounds)
 
 
 class MemberProgressModel(QAbstractTableModel):

@@ -410,7 +410,8 @@ def outcome_text(view: session_pb2.SessionView) -> str:
     if outcome.rejections:
         lines.append(QCoreApplication.translate("ReviewPages", "否决投标:"))
         for rejection in outcome.rejections:
-            items = "、".join(titles.get(c, c) for c in rejection.criterion_ids)
+            separator = QCoreApplication.translate("ReviewPages", "、")
+            items = separator.join(titles.get(c, c) for c in rejection.criterion_ids)
             failed_items = QCoreApplication.translate("ReviewPages", "不合格项")
             lines.append(f"  ✗ {bidder(rejection.bidder_id)} — {failed_items}: {items}")
             reason_label = QCoreApplication.translate("ReviewPages", "理由")

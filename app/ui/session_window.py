@@ -155,7 +155,7 @@ def waiting_for(view: session_pb2.SessionView) -> str:
         missing = [m.person_id for m in view.members if m.status == "active" and not done(m)]
         if not missing:
             return _tr(text)
-        return _tr("%1（未完成：%2）").replace("%1", _tr(text)).replace("%2", "、".join(missing))
+        return _tr("%1（未完成：%2）").replace("%1", _tr(text)).replace("%2", _tr("、").join(missing))
     if phase == common_pb2.PHASE_AWAITING_START:
         if view.start_requested:
             return _tr("等待监督人员批准开始")

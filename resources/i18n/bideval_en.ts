@@ -12,12 +12,12 @@
 <context>
     <name>CacheRetirement</name>
     <message>
-        <location filename="../../app/ui/session_end.py" line="46"/>
+        <location filename="../../app/ui/session_end.py" line="54"/>
         <source>评标已结束，本机加密缓存及其密钥已销毁。</source>
         <translation>The evaluation is closed; this computer's encrypted cache and its key have been destroyed.</translation>
     </message>
     <message>
-        <location filename="../../app/ui/session_end.py" line="49"/>
+        <location filename="../../app/ui/session_end.py" line="57"/>
         <source>评标已结束；本机仍有未同步的变更，同步完成后销毁本机缓存。</source>
         <translation>The evaluation is closed; this computer still has unsynced changes, and its cache is destroyed once they are synced.</translation>
     </message>
@@ -63,42 +63,42 @@
 <context>
     <name>ClarificationPanel</name>
     <message>
-        <location filename="../../app/ui/review_pages.py" line="452"/>
+        <location filename="../../app/ui/review_pages.py" line="453"/>
         <source>暂无澄清。</source>
         <translation>No clarifications yet.</translation>
     </message>
     <message>
-        <location filename="../../app/ui/review_pages.py" line="457"/>
+        <location filename="../../app/ui/review_pages.py" line="458"/>
         <source>书面澄清问题（不得暗示或诱导投标人，不接受投标人主动澄清）</source>
         <translation>Written clarification question (must not hint at or lead the bidder; unsolicited clarifications from bidders are not accepted)</translation>
     </message>
     <message>
-        <location filename="../../app/ui/review_pages.py" line="461"/>
+        <location filename="../../app/ui/review_pages.py" line="462"/>
         <source>发起澄清</source>
         <translation>Ask for clarification</translation>
     </message>
     <message>
-        <location filename="../../app/ui/review_pages.py" line="467"/>
+        <location filename="../../app/ui/review_pages.py" line="468"/>
         <source>向投标人发起澄清（组长）:</source>
         <translation>Ask a bidder for clarification (committee leader):</translation>
     </message>
     <message>
-        <location filename="../../app/ui/review_pages.py" line="516"/>
+        <location filename="../../app/ui/review_pages.py" line="517"/>
         <source>问：</source>
         <translation>Q: </translation>
     </message>
     <message>
-        <location filename="../../app/ui/review_pages.py" line="518"/>
+        <location filename="../../app/ui/review_pages.py" line="519"/>
         <source>答：</source>
         <translation>A: </translation>
     </message>
     <message>
-        <location filename="../../app/ui/review_pages.py" line="532"/>
+        <location filename="../../app/ui/review_pages.py" line="533"/>
         <source>只有组长在评审阶段可以发起澄清</source>
         <translation>Only the committee leader can ask for clarification, during the review</translation>
     </message>
     <message>
-        <location filename="../../app/ui/review_pages.py" line="534"/>
+        <location filename="../../app/ui/review_pages.py" line="535"/>
         <source>请填写书面澄清问题</source>
         <translation>Enter the written clarification question</translation>
     </message>
@@ -710,6 +710,11 @@
         <location filename="../../app/models/progress.py" line="85"/>
         <source>签字</source>
         <translation>Signature</translation>
+    </message>
+    <message>
+        <location filename="../../app/models/progress.py" line="103"/>
+        <source>、</source>
+        <translation>, </translation>
     </message>
     <message>
         <location filename="../../app/models/progress.py" line="196"/>
@@ -1713,37 +1718,42 @@
         <translation>Rejected bids:</translation>
     </message>
     <message>
-        <location filename="../../app/ui/review_pages.py" line="414"/>
+        <location filename="../../app/ui/review_pages.py" line="413"/>
+        <source>、</source>
+        <translation>, </translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/review_pages.py" line="415"/>
         <source>不合格项</source>
         <translation>Failed items</translation>
     </message>
     <message>
-        <location filename="../../app/ui/review_pages.py" line="416"/>
+        <location filename="../../app/ui/review_pages.py" line="417"/>
         <source>理由</source>
         <translation>Reason</translation>
     </message>
     <message>
-        <location filename="../../app/ui/review_pages.py" line="419"/>
+        <location filename="../../app/ui/review_pages.py" line="420"/>
         <source>无否决投标。</source>
         <translation>No bids rejected.</translation>
     </message>
     <message>
-        <location filename="../../app/ui/review_pages.py" line="428"/>
+        <location filename="../../app/ui/review_pages.py" line="429"/>
         <source>待监督人员批准</source>
         <translation>Awaiting the supervisor's approval</translation>
     </message>
     <message>
-        <location filename="../../app/ui/review_pages.py" line="429"/>
+        <location filename="../../app/ui/review_pages.py" line="430"/>
         <source>监督人员未批准</source>
         <translation>Refused by the supervisor</translation>
     </message>
     <message>
-        <location filename="../../app/ui/review_pages.py" line="430"/>
+        <location filename="../../app/ui/review_pages.py" line="431"/>
         <source>已批准，已发给投标人，待答复</source>
         <translation>Approved, sent to the bidder, awaiting the answer</translation>
     </message>
     <message>
-        <location filename="../../app/ui/review_pages.py" line="431"/>
+        <location filename="../../app/ui/review_pages.py" line="432"/>
         <source>投标人已答复</source>
         <translation>The bidder has answered</translation>
     </message>
@@ -2093,6 +2103,11 @@
         <location filename="../../app/ui/session_window.py" line="158"/>
         <source>%1（未完成：%2）</source>
         <translation>%1 (not done: %2)</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/session_window.py" line="158"/>
+        <source>、</source>
+        <translation>, </translation>
     </message>
     <message>
         <location filename="../../app/ui/session_window.py" line="161"/>
