@@ -21,7 +21,7 @@ from app.room_config import (
     RoomConfigError,
     RoomConfigNotWritable,
 )
-from app.services.cache import CacheError, CacheLocked, CacheMissing
+from app.services.cache import CacheCorrupt, CacheError, CacheLocked, CacheMissing
 from app.services.documents import DocumentError
 from bideval.identity.credential import CorruptCredential, CredentialError, WrongPin
 
@@ -75,6 +75,9 @@ def _describe_setup(error: BaseException) -> str | None:
         return _tr("无法读写本地文件：") + str(error)
     if isinstance(error, CacheLocked):
         return _tr("PIN 码错误，无法打开本地缓存")
+    if isinstance(error, CacheCorrupt):
+        # Left exactly as found (never repaired or deleted): staff can inspect it, the server has what synced.
+        return _tr("本地缓存已损坏，文件已原样保留，请联系考场工作人员：") + str(error)
     if isinstance(error, CacheMissing):
         return _tr("本机没有该场次的本地缓存")
     if isinstance(error, CacheError):

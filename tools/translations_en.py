@@ -26,6 +26,7 @@ English = str | tuple[str, str]
 
 ENGLISH: dict[str, English] = {
     "、": ", ",  # the list separator (enumeration comma)
+    "本地缓存已损坏，文件已原样保留，请联系考场工作人员：": "The local cache is damaged; the file was left as it is. Please call the room staff: ",
     " (中标候选人)": " (recommended candidate)",
     " (组长)": " (committee leader)",
     " (组长) 申请开始评标": " (committee leader) asked to start the evaluation",

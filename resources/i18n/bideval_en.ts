@@ -2859,37 +2859,42 @@
         <translation>Wrong PIN: the local cache cannot be opened</translation>
     </message>
     <message>
-        <location filename="../../app/errors.py" line="79"/>
+        <location filename="../../app/errors.py" line="80"/>
+        <source>本地缓存已损坏，文件已原样保留，请联系考场工作人员：</source>
+        <translation>The local cache is damaged; the file was left as it is. Please call the room staff: </translation>
+    </message>
+    <message>
+        <location filename="../../app/errors.py" line="82"/>
         <source>本机没有该场次的本地缓存</source>
         <translation>This computer has no local cache of this session</translation>
     </message>
     <message>
-        <location filename="../../app/errors.py" line="81"/>
+        <location filename="../../app/errors.py" line="84"/>
         <source>本地缓存出错：</source>
         <translation>Local cache error: </translation>
     </message>
     <message>
-        <location filename="../../app/errors.py" line="92"/>
+        <location filename="../../app/errors.py" line="95"/>
         <source>PIN 码错误</source>
         <translation>Wrong PIN</translation>
     </message>
     <message>
-        <location filename="../../app/errors.py" line="94"/>
+        <location filename="../../app/errors.py" line="97"/>
         <source>凭证文件已损坏，请联系交易中心：</source>
         <translation>The credential file is damaged; contact the trading centre: </translation>
     </message>
     <message>
-        <location filename="../../app/errors.py" line="96"/>
+        <location filename="../../app/errors.py" line="99"/>
         <source>无法读取凭证文件：</source>
         <translation>Cannot read the credential file: </translation>
     </message>
     <message>
-        <location filename="../../app/errors.py" line="101"/>
+        <location filename="../../app/errors.py" line="104"/>
         <source>客户端版本过旧，请联系考场工作人员安装新版本</source>
         <translation>This client version is too old; contact the venue staff to install a new version</translation>
     </message>
     <message>
-        <location filename="../../app/errors.py" line="103"/>
+        <location filename="../../app/errors.py" line="106"/>
         <source>服务器错误（%1）</source>
         <translation>Server error (%1)</translation>
     </message>
