@@ -3,12 +3,15 @@ score and the total; each cell's tooltip lists every expert's value.
 
 The model only shows what the server's ``GroupSummary`` says (the server computes every number with
 ``Decimal``); it never recomputes a group value, so what an expert sees is exactly what the report holds.
-The helpers at the top are pure functions of the messages, shared by the pages and the tests.
+The helpers at the top are pure functions of the messages, shared by the pages and the tests;
+:class:`ResultNotes` keeps what the summary does not carry but the session's events do (the text of each
+deviation explanation, each member's signing decision), for the supervisor's console.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -81,6 +84,64 @@ def finalize_blockers(summary: session_pb2.GroupSummary, view: session_pb2.Sessi
         listed = ", ".join(f"{f.expert_id} {f.bidder_id}/{f.criterion_id}" for f in missing)
         reasons.append(_tr("缺少评分偏离说明: ") + listed)
     return reasons
+
+
+@dataclass(frozen=True, slots=True)
+class Signing:
+    """How a member signed the report: agreeing, with a written dissent, or refusing (deemed agreement)."""
+
+    agree: bool
+    dissent: str = ""
+    refused: bool = False
+
+
+@dataclass
+class ResultNotes:
+    """The deviation explanations' texts and the signing decisions, read from the session's events in order.
+
+    ``GroupSummary`` only says *whether* a flagged score was explained and ``Member.signed`` only *that* a
+    member signed; a supervisor must read *what* was written (DOMAIN.md steps 11 and 14). The events carry
+    it (their fields are not sealed), so the console, which reads every event for its feed anyway, keeps
+    the newest text per flag and the newest decision per member here. Whether an explanation still counts
+    (it stops counting when the score changes) remains the summary's ``explained``.
+    """
+
+    explanations: dict[tuple[str, str, str], str] = field(default_factory=dict)
+    signings: dict[str, Signing] = field(default_factory=dict)
+
+    def add(self, kind: str, actor_id: str, details: Mapping[str, object]) -> bool:
+        """Take note of one event (``details`` as a dict); True if it changed anything."""
+        if kind == "DeviationExplained":
+            key = (actor_id, str(details.get("bidder_id", "")), str(details.get("criterion_id", "")))
+            self.explanations[key] = str(details.get("text") or "")
+        elif kind == "ReportSigned":
+            agree = bool(details.get("agree", True))
+            self.signings[actor_id] = Signing(agree=agree, dissent=str(details.get("dissent") or ""))
+        elif kind == "SigningRefused":
+            self.signings[actor_id] = Signing(agree=True, refused=True)
+        else:
+            return False
+        return True
+
+
+def signing_text(member: session_pb2.Member, signing: Signing | None) -> str:
+    """``E01 刘建华 — ✓ 同意`` and the like: one member's state in the report's signing list."""
+    if not member.signed:
+        mark = _tr("… 未签署")
+    elif signing is None:
+        mark = _tr("✓ 已签署")  # the decision itself is not known to this reader
+    elif signing.refused:
+        mark = _tr("拒绝签字 (未说明理由, 视为同意)")
+    elif signing.agree:
+        mark = _tr("✓ 已签署 (同意)")
+    else:
+        mark = _tr("✗ 已签署 (不同意): ") + signing.dissent
+    return f"{member.person_id} {member.name} — {mark}"
+
+
+def signing_lines(view: session_pb2.SessionView, signings: Mapping[str, Signing]) -> list[str]:
+    """The signing state of every active member, in the view's order."""
+    return [signing_text(m, signings.get(m.person_id)) for m in view.members if m.status == "active"]
 
 
 class SummaryModel(QAbstractTableModel):

@@ -7,16 +7,20 @@ signed, synced in order, through its :class:`~app.ui.actions.ActionRecorder`). W
 committee (汇总, 更正, 回退, 排名, 签署报告) is disabled while the client is offline, with the reason in the
 tooltip, and the other experts' scores in the summary are not shown then either, the reason in their place:
 DOMAIN.md, "What offline means here".
+
+The read-only parts (:class:`SummaryTable`, :class:`PricePanel`, :class:`RankingPanel`,
+:class:`SigningPanel`) are widgets of their own: the expert's pages and the supervisor's console
+(:class:`ResultsOverview`, no actions at all) show the same summary through the same code.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from decimal import Decimal, InvalidOperation
 from typing import cast
 
 from PySide6 import QtCore
-from PySide6.QtCore import QCoreApplication, QObject, Signal
+from PySide6.QtCore import QCoreApplication, QObject, Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QButtonGroup,
@@ -42,7 +46,16 @@ from PySide6.QtWidgets import (
 )
 
 from app.errors import describe
-from app.models.summary import SummaryModel, deviation_band, finalize_blockers, flag_key, fmt, own_flags
+from app.models.summary import (
+    ResultNotes,
+    SummaryModel,
+    deviation_band,
+    finalize_blockers,
+    flag_key,
+    fmt,
+    own_flags,
+    signing_lines,
+)
 from app.operations import run_in_background
 from app.ui.fetching import CoalescedFetch, Run
 from bideval.v1 import common_pb2, evaluation_service_pb2, session_pb2
@@ -166,6 +179,8 @@ def _fill(table: QTableWidget, rows: Sequence[Sequence[str]]) -> None:
     table.resizeRowsToContents()
     height = table.horizontalHeader().height() + 2 * table.frameWidth() + 4
     height += sum(table.rowHeight(row) for row in range(table.rowCount()))
+    if table.horizontalScrollBarPolicy() == Qt.ScrollBarPolicy.ScrollBarAlwaysOn:
+        height += table.horizontalScrollBar().sizeHint().height()
     table.setFixedHeight(max(height, 60))
 
 
@@ -313,6 +328,205 @@ def _enable(button: QWidget, reason: str) -> None:
     button.setToolTip(reason)
 
 
+# -- read-only widgets shared by the expert's pages and the supervisor's console ---------------------------
+
+
+class SummaryTable(QWidget):
+    """Group points per bidder × item (each expert's value in the tooltip), then the deviation flags of
+    the experts other than the caller (all of them for a supervisor, with what they wrote when known) and
+    the objective items the experts disagree on."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.model = SummaryModel(self)
+        self.table = QTableView()
+        self.table.setModel(self.model)
+        self.table.setMinimumHeight(220)
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        self.flags_label = QLabel()
+        self.flags_label.setWordWrap(True)
+        self.inconsistencies_label = QLabel()
+        self.inconsistencies_label.setWordWrap(True)
+        self._flags_text = ""  # as shown online: see hide_others
+        self._inconsistent_text = ""
+        self._hidden = ""
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(QLabel(_tr("<b>各投标人得分</b> (鼠标停留查看各专家评分)")))
+        layout.addWidget(self.table)
+        layout.addWidget(self.flags_label)
+        layout.addWidget(self.inconsistencies_label)
+
+    def show_summary(
+        self,
+        summary: session_pb2.GroupSummary,
+        view: session_pb2.SessionView,
+        explanations: Mapping[tuple[str, str, str], str] | None = None,
+    ) -> None:
+        """Show ``summary``; ``explanations`` (flag key -> text) adds what each flagged expert wrote."""
+        self.model.set_summary(summary, view.bidders, view.method.criteria, view.caller_id)
+        titles = _criterion_titles(view)
+        member = any(m.person_id == view.caller_id for m in view.members)
+        lines = []
+        for flag in summary.deviation_flags:
+            if flag.expert_id == view.caller_id:
+                continue  # the caller's own flags have their boxes on the summary page
+            where = f"{flag.bidder_id}/{flag.criterion_id} {titles.get(flag.criterion_id, '')}".strip()
+            line = f"{flag.expert_id} {where}: {flag.points} (" + _tr("平均分 ") + f"{flag.mean}) — "
+            text = (explanations or {}).get(flag_key(flag), "")
+            if flag.explained:
+                line += _tr("已说明") + (f": {text}" if text else "")
+            else:
+                line += _tr("待说明")
+            lines.append(line)
+        caption = _tr("其他专家的评分偏离:") if member else _tr("评分偏离 (须书面说明):")
+        self._flags_text = caption + "\n" + "\n".join(lines) if lines else ""
+        inconsistent = [
+            f"{o.bidder_id}/{o.criterion_id}: "
+            + ", ".join(f"{e} {p}" for e, p in sorted(o.expert_points.items()))
+            for o in summary.objective_inconsistencies
+        ]
+        self._inconsistent_text = (
+            _tr("客观分评分不一致 (须由组长申请更正): ") + "; ".join(inconsistent) if inconsistent else ""
+        )
+        self.hide_others(self._hidden)
+
+    def hide_others(self, reason: str) -> None:
+        """With a ``reason`` the other experts' scores are not shown, the reason is (see SummaryModel)."""
+        self._hidden = reason
+        self.model.hide_others(reason)
+        for label, text in (
+            (self.flags_label, self._flags_text),
+            (self.inconsistencies_label, self._inconsistent_text),
+        ):
+            label.setText((reason or text) if text else "")
+            label.setVisible(bool(text))
+
+
+class PricePanel(QWidget):
+    """The price-score computation with every input and intermediate value, so anyone can recompute it."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.label = QLabel()
+        self.label.setWordWrap(True)
+        self.table = _read_only_table(
+            [
+                _tr("投标人"),
+                _tr("投标报价"),
+                _tr("在有效范围内"),
+                _tr("参与基准价计算"),
+                _tr("偏差率 (%)"),
+                _tr("取用偏差率 (%)"),
+                _tr("扣分"),
+                _tr("价格分"),
+                _tr("计算过程"),
+            ]
+        )
+        # One line per bid: the arithmetic in words would wrap each row to a column's height; it is in full
+        # in the cell's tooltip and in the steps below.
+        self.table.setWordWrap(False)
+        self.table.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOn)  # counted in its height
+        self.steps = QLabel()
+        self.steps.setWordWrap(True)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(QLabel(_tr("<b>价格分计算</b>")))
+        layout.addWidget(self.label)
+        layout.addWidget(self.table)
+        layout.addWidget(self.steps)
+
+    def show_price(self, price: session_pb2.PriceScoreDetail, names: dict[str, str]) -> None:
+        if not price.formula_version:
+            self.label.setText(_tr("本评标办法无价格分。"))
+            _fill(self.table, [])
+            self.steps.setText("")
+            return
+        lines = [
+            _tr("计算公式版本: ") + price.formula_version,
+            _tr("评标基准价计算方法: ") + _tr(BASE_KINDS.get(price.base_kind, price.base_kind)),
+            _tr("有效报价范围: ")
+            + (price.window_low or _tr("无下限"))
+            + " ～ "
+            + (price.window_high or _tr("无上限")),
+            _tr("去掉的报价: ")
+            + (", ".join(f"{b} {names.get(b, '')}".strip() for b in price.trimmed_out) or _tr("无")),
+            _tr("下浮前基准价: ") + price.base_before_float,
+            _tr("下浮系数 (浮动点): ")
+            + (f"{price.float_point_percent}%" if price.float_point_percent else _tr("无")),
+            _tr("评标基准价: ") + price.base,
+        ]
+        self.label.setText("\n".join(lines))
+        yes, no = _tr("是"), _tr("否")
+        _fill(
+            self.table,
+            [
+                [
+                    f"{s.bidder_id} {names.get(s.bidder_id, '')}".strip(),
+                    s.price,
+                    yes if s.in_window else no,
+                    yes if s.entered_base else no,
+                    s.deviation_percent or "—",
+                    s.deviation_used or "—",
+                    s.deduction or "—",
+                    (_tr("否决") if s.rejected else s.score) or "—",
+                    s.explanation,
+                ]
+                for s in price.scores
+            ],
+        )
+        for row in range(self.table.rowCount()):
+            item = self.table.item(row, self.table.columnCount() - 1)
+            if item is not None:
+                item.setToolTip(item.text())
+        self.steps.setText(
+            _tr("计算步骤:") + "\n" + "\n".join(f"{i}. {s}" for i, s in enumerate(price.steps, 1))
+        )
+
+
+class RankingPanel(QWidget):
+    """The ranking and the recommended candidates (at most 3: 条例第53条), or that it is not decided yet."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.label = QLabel()
+        self.label.setWordWrap(True)
+        self.table = _ranking_table()
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(QLabel(_tr("<b>排名</b>")))
+        layout.addWidget(self.label)
+        layout.addWidget(self.table)
+
+    def show_ranking(self, summary: session_pb2.GroupSummary, view: session_pb2.SessionView) -> None:
+        _fill(self.table, ranking_rows(summary, _names(view)))
+        count = sum(1 for place in summary.ranking if place.candidate)
+        self.label.setText(
+            _tr("最多推荐 %1 名中标候选人；总分相同时报价低者优先，再按招标文件规定的规则。").replace(
+                "%1", str(_max_candidates(view))
+            )
+            + (
+                _tr(" 已推荐 %1 名。").replace("%1", str(count))
+                if summary.ranking
+                else _tr(" 排名尚未确定。")
+            )
+        )
+
+
+class SigningPanel(QListWidget):
+    """Who signed the report, who dissented (with the dissent) and who refused, as far as the reader knows."""
+
+    def show_signing(self, view: session_pb2.SessionView, notes: ResultNotes | None = None) -> None:
+        lines = signing_lines(view, notes.signings if notes is not None else {})
+        if [self.item(i).text() for i in range(self.count())] == lines:
+            return
+        self.clear()
+        self.addItems(lines)
+        # As tall as its lines (one per member): the page scrolls as a whole.
+        height = 2 * self.frameWidth() + 4 + sum(self.sizeHintForRow(row) for row in range(self.count()))
+        self.setFixedHeight(max(height, 40))
+
+
 class _FlagBox(QFrame):
     """One of the caller's deviating scores with the mandatory written explanation (偏离说明)."""
 
@@ -353,41 +567,22 @@ class SummaryPage(_ResultPage):
         self.error_label.setWordWrap(True)
         self.error_label.setStyleSheet("color: #c62828;")
 
-        self.model = SummaryModel(self)
-        self.table = QTableView()
-        self.table.setModel(self.model)
-        self.table.setMinimumHeight(220)
-        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-
         self.flags_box = QGroupBox(_tr("我的评分偏离 (须书面说明)"))
         self._flags_layout = QVBoxLayout(self.flags_box)
         self.flag_boxes: dict[tuple[str, str, str], _FlagBox] = {}
-        self.others_flags_label = QLabel()
-        self.others_flags_label.setWordWrap(True)
-        self._others_text = ""  # as shown online: see _show_others
-        self._inconsistent_text = ""
-        self.inconsistencies_label = QLabel()
-        self.inconsistencies_label.setWordWrap(True)
-
-        self.price_label = QLabel()
-        self.price_label.setWordWrap(True)
-        self.price_table = _read_only_table(
-            [
-                _tr("投标人"),
-                _tr("投标报价"),
-                _tr("在有效范围内"),
-                _tr("参与基准价计算"),
-                _tr("偏差率 (%)"),
-                _tr("取用偏差率 (%)"),
-                _tr("扣分"),
-                _tr("价格分"),
-                _tr("计算过程"),
-            ]
-        )
-        self.price_steps = QLabel()
-        self.price_steps.setWordWrap(True)
-        self.ranking_label = QLabel()
-        self.ranking_table = _ranking_table()
+        self.summary_table = SummaryTable()
+        self.price_panel = PricePanel()
+        self.ranking_panel = RankingPanel()
+        # The shared widgets' parts under the names the page always had (the tests read them).
+        self.model = self.summary_table.model
+        self.table = self.summary_table.table
+        self.others_flags_label = self.summary_table.flags_label
+        self.inconsistencies_label = self.summary_table.inconsistencies_label
+        self.price_label = self.price_panel.label
+        self.price_table = self.price_panel.table
+        self.price_steps = self.price_panel.steps
+        self.ranking_label = self.ranking_panel.label
+        self.ranking_table = self.ranking_panel.table
 
         # -- leader only --
         self.leader_box = QGroupBox(_tr("组长操作"))
@@ -440,17 +635,9 @@ class SummaryPage(_ResultPage):
         layout.addWidget(self.error_label)
         layout.addWidget(self.leader_box)
         layout.addWidget(self.flags_box)
-        layout.addWidget(QLabel(_tr("<b>各投标人得分</b> (鼠标停留查看各专家评分)")))
-        layout.addWidget(self.table)
-        layout.addWidget(self.others_flags_label)
-        layout.addWidget(self.inconsistencies_label)
-        layout.addWidget(QLabel(_tr("<b>价格分计算</b>")))
-        layout.addWidget(self.price_label)
-        layout.addWidget(self.price_table)
-        layout.addWidget(self.price_steps)
-        layout.addWidget(QLabel(_tr("<b>排名</b>")))
-        layout.addWidget(self.ranking_label)
-        layout.addWidget(self.ranking_table)
+        layout.addWidget(self.summary_table)
+        layout.addWidget(self.price_panel)
+        layout.addWidget(self.ranking_panel)
         layout.addStretch()
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
@@ -494,22 +681,11 @@ class SummaryPage(_ResultPage):
             return
         self.error_label.setText("")
         names = _names(view)
-        titles = _criterion_titles(view)
-        self.model.set_summary(summary, view.bidders, view.method.criteria, view.caller_id)
-        self._show_flags(summary, view, names, titles)
-        self._show_price(summary.price, names)
-        _fill(self.ranking_table, ranking_rows(summary, names))
-        count = sum(1 for place in summary.ranking if place.candidate)
-        self.ranking_label.setText(
-            _tr("最多推荐 %1 名中标候选人；总分相同时报价低者优先，再按招标文件规定的规则。").replace(
-                "%1", str(_max_candidates(view))
-            )
-            + (
-                _tr(" 已推荐 %1 名。").replace("%1", str(count))
-                if summary.ranking
-                else _tr(" 排名尚未确定。")
-            )
-        )
+        self.summary_table.show_summary(summary, view)
+        self._show_flags(summary, view, names, _criterion_titles(view))
+        self.price_panel.show_price(summary.price, names)
+        self.ranking_panel.show_ranking(summary, view)
+        self._show_others()
 
     def _show_flags(
         self,
@@ -550,81 +726,12 @@ class SummaryPage(_ResultPage):
             box.edit.setVisible(not flag.explained)
             box.button.setVisible(not flag.explained)
         self.flags_box.setVisible(bool(mine))
-        others = [f for f in summary.deviation_flags if f.expert_id != view.caller_id]
-        self._others_text = (
-            _tr("其他专家的评分偏离: ")
-            + "; ".join(
-                f"{f.expert_id} {f.bidder_id}/{f.criterion_id} {f.points} ("
-                + (_tr("已说明") if f.explained else _tr("待说明"))
-                + ")"
-                for f in others
-            )
-            if others
-            else ""
-        )
-        inconsistent = [
-            f"{o.bidder_id}/{o.criterion_id}: "
-            + ", ".join(f"{e} {p}" for e, p in sorted(o.expert_points.items()))
-            for o in summary.objective_inconsistencies
-        ]
-        self._inconsistent_text = (
-            _tr("客观分评分不一致 (须由组长申请更正): ") + "; ".join(inconsistent) if inconsistent else ""
-        )
-        self._show_others()
 
     def _show_others(self) -> None:
         """The other experts' scores (their deviations, inconsistent objective scores, the tooltips): not
         while offline (DOMAIN.md, revealing others' scores needs the group); the reason shows instead."""
         hidden = "" if self.online else _tr("离线时不显示其他专家的评分，请等待网络恢复")
-        self.model.hide_others(hidden)
-        for label, text in (
-            (self.others_flags_label, self._others_text),
-            (self.inconsistencies_label, self._inconsistent_text),
-        ):
-            label.setText((hidden or text) if text else "")
-
-    def _show_price(self, price: session_pb2.PriceScoreDetail, names: dict[str, str]) -> None:
-        if not price.formula_version:
-            self.price_label.setText(_tr("本评标办法无价格分。"))
-            _fill(self.price_table, [])
-            self.price_steps.setText("")
-            return
-        lines = [
-            _tr("计算公式版本: ") + price.formula_version,
-            _tr("评标基准价计算方法: ") + _tr(BASE_KINDS.get(price.base_kind, price.base_kind)),
-            _tr("有效报价范围: ")
-            + (price.window_low or _tr("无下限"))
-            + " ～ "
-            + (price.window_high or _tr("无上限")),
-            _tr("去掉的报价: ")
-            + (", ".join(f"{b} {names.get(b, '')}".strip() for b in price.trimmed_out) or _tr("无")),
-            _tr("下浮前基准价: ") + price.base_before_float,
-            _tr("下浮系数 (浮动点): ")
-            + (f"{price.float_point_percent}%" if price.float_point_percent else _tr("无")),
-            _tr("评标基准价: ") + price.base,
-        ]
-        self.price_label.setText("\n".join(lines))
-        yes, no = _tr("是"), _tr("否")
-        _fill(
-            self.price_table,
-            [
-                [
-                    f"{s.bidder_id} {names.get(s.bidder_id, '')}".strip(),
-                    s.price,
-                    yes if s.in_window else no,
-                    yes if s.entered_base else no,
-                    s.deviation_percent or "—",
-                    s.deviation_used or "—",
-                    s.deduction or "—",
-                    (_tr("否决") if s.rejected else s.score) or "—",
-                    s.explanation,
-                ]
-                for s in price.scores
-            ],
-        )
-        self.price_steps.setText(
-            _tr("计算步骤:") + "\n" + "\n".join(f"{i}. {s}" for i, s in enumerate(price.steps, 1))
-        )
+        self.summary_table.hide_others(hidden)
 
     def refresh_state(self) -> None:
         view, summary = self.view, self.summary
@@ -786,7 +893,7 @@ class ReportPage(_ResultPage):
             _tr("我知悉：拒绝签字且不说明理由的，视为同意评标结论。如有理由，请选择“不同意”。")
         )
         self.sign_button = QPushButton(_tr("提交"))
-        self.signed_list = QListWidget()
+        self.signed_list = SigningPanel()
         layout = QVBoxLayout(self)
         layout.addWidget(QLabel(_tr("<h3>评标报告</h3>")))
         layout.addWidget(self.status_label)
@@ -825,10 +932,7 @@ class ReportPage(_ResultPage):
         me = next((m for m in view.members if m.person_id == view.caller_id), None)
         signed = me is not None and me.signed
         active = [m for m in view.members if m.status == "active"]
-        self.signed_list.clear()
-        for member in active:
-            mark = _tr("✓ 已签署") if member.signed else _tr("… 未签署")
-            self.signed_list.addItem(f"{member.person_id} {member.name} — {mark}")
+        self.signed_list.show_signing(view)
         waiting = [m.person_id for m in active if not m.signed]
         if signed:
             self.status_label.setText(
@@ -905,3 +1009,117 @@ class EndedPage(_ResultPage):
         ranked = self.summary is not None and bool(self.summary.ranking)
         self.ranking_caption.setVisible(ranked)
         self.ranking_table.setVisible(ranked)
+
+
+class ResultsOverview(_ResultPage):
+    """汇总与排名 for the supervisor's console: what the committee produced, read only, updated live.
+
+    The group points (each expert's value in the tooltip), every deviation flag with its explanation,
+    inconsistent objective scores, the price-score computation, the ranking and candidates and, from the
+    report on, who signed, dissented or refused. A supervisor watches and never changes a result
+    (DOMAIN.md): nothing here records anything. Before the summary it says why it is empty.
+    """
+
+    def __init__(self, source: SummarySource, parent: QWidget | None = None) -> None:
+        super().__init__(source, None, parent)
+        self.notes = ResultNotes()
+        self.status_label = QLabel(_tr("正在读取评标会话…"))
+        self.status_label.setWordWrap(True)
+        self.error_label = QLabel()
+        self.error_label.setWordWrap(True)
+        self.error_label.setStyleSheet("color: #c62828;")
+        self.summary_table = SummaryTable()
+        self.price_panel = PricePanel()
+        self.ranking_panel = RankingPanel()
+        self.signing_box = QGroupBox(_tr("评标报告签署情况"))
+        self.signing_panel = SigningPanel()
+        signing_layout = QVBoxLayout(self.signing_box)
+        signing_layout.addWidget(self.signing_panel)
+        self.results = QWidget()  # everything that needs a summary: hidden until there is one
+        results_layout = QVBoxLayout(self.results)
+        results_layout.setContentsMargins(0, 0, 0, 0)
+        results_layout.addWidget(self.summary_table)
+        results_layout.addWidget(self.price_panel)
+        results_layout.addWidget(self.ranking_panel)
+        content = QWidget()
+        layout = QVBoxLayout(content)
+        layout.addWidget(self.status_label)
+        layout.addWidget(self.error_label)
+        layout.addWidget(self.signing_box)
+        layout.addWidget(self.results)
+        layout.addStretch()
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setWidget(content)
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.addWidget(scroll)
+        self.results.hide()
+        self.signing_box.hide()
+
+    def set_notes(self, notes: ResultNotes) -> None:
+        """The explanations' texts and signing decisions read from the events (the window keeps them)."""
+        self.notes = notes
+        if self.summary is not None:
+            self.show_summary(self.summary)
+        self.refresh_state()
+
+    def _on_failed(self, message: str) -> None:
+        self.error_label.setText(message)
+
+    def show_summary(self, summary: session_pb2.GroupSummary) -> None:
+        view = self.view
+        if view is None:
+            return
+        self.error_label.setText("")
+        self.summary_table.show_summary(summary, view, self.notes.explanations)
+        self.price_panel.show_price(summary.price, _names(view))
+        self.ranking_panel.show_ranking(summary, view)
+
+    @property
+    def shows_results(self) -> bool:
+        """True while a computed summary of the current phase is on show."""
+        view, summary = self.view, self.summary
+        return view is not None and summary is not None and summary.available and _summary_due(view)
+
+    def refresh_state(self) -> None:
+        view, summary = self.view, self.summary
+        if view is None:
+            return
+        shown = self.shows_results
+        self.results.setVisible(shown)
+        signing = view.phase in (common_pb2.PHASE_REPORT, common_pb2.PHASE_CLOSED)
+        self.signing_box.setVisible(signing)
+        if signing:
+            self.signing_panel.show_signing(view, self.notes)
+        self.status_label.setText(self._status(view, summary if shown else None))
+
+    def _status(self, view: session_pb2.SessionView, summary: session_pb2.GroupSummary | None) -> str:
+        """What the tab shows now, and, while there is nothing to show, why."""
+        phase = view.phase
+        if phase == common_pb2.PHASE_FAILED_TENDER:
+            text = _tr("流标: ") + (view.failed_tender_reason or _tr("未说明"))
+            return text if summary is not None else text + _tr("。没有汇总结果。")
+        if summary is None:
+            if phase == common_pb2.PHASE_DETAILED_REVIEW and all_detailed_submitted(view):
+                text = _tr("所有专家已提交详细评审，等待组长 %1 运行汇总。")
+                return text.replace("%1", view.leader_id) + _tr("汇总后在此显示得分、价格分计算和排名。")
+            if _summary_due(view):
+                return _tr("正在读取汇总结果…")
+            return _tr("尚无汇总结果: 各专家提交详细评审、组长运行汇总后，在此显示得分、价格分计算和排名。")
+        if phase == common_pb2.PHASE_SUMMARY:
+            blockers = finalize_blockers(summary, view)
+            if blockers:
+                return _tr("汇总已完成。组长尚不能确定排名: ") + "；".join(blockers)
+            return _tr("汇总已完成，等待组长确定排名。")
+        if phase == common_pb2.PHASE_REPORT:
+            active = [m for m in view.members if m.status == "active"]
+            signed = sum(1 for m in active if m.signed)
+            return (
+                _tr("排名已确定，评标报告签署中: 已签署 %1 / %2。")
+                .replace("%1", str(signed))
+                .replace("%2", str(len(active)))
+            )
+        if phase == common_pb2.PHASE_CLOSED:
+            return _tr("评标报告已由全体评委签署，评标结束。")
+        return _tr("汇总已完成。")

@@ -9,6 +9,12 @@ moves past the newest event shown), the :class:`~app.services.sync.SyncEngine` s
 
 A supervisor watches, approves and pauses; they never score (DOMAIN.md). Each action button is enabled only
 when the session's state allows the action; otherwise it is disabled and its tooltip says why.
+
+Next to the committee's progress, the tab 汇总与排名 (:class:`~app.ui.result_pages.ResultsOverview`, read
+only) shows what the committee produced: the ``GroupSummary`` (fetched by a
+:class:`~app.ui.result_pages.SummarySource` once per ``last_sequence`` change, as on the experts' pages)
+plus what only the events carry (the explanations' texts, the signing decisions), taken from the events
+read for the feed.
 """
 
 from __future__ import annotations
@@ -44,12 +50,14 @@ from PySide6.QtWidgets import (
 
 from app.errors import describe, is_transient
 from app.models.progress import MemberProgressModel
+from app.models.summary import ResultNotes
 from app.operations import run_in_background
 from app.services.connection import ApiClient
 from app.services.sync import SyncEngine, SyncStatus
 from app.services.witness import AuditLogError
 from app.ui.actions import ActionRecorder, Answer, refusal_text
 from app.ui.login import LoginResult, phase_text, role_text, window_title
+from app.ui.result_pages import ResultsOverview, SummarySource
 from app.ui.session_end import CacheRetirement
 from app.ui.session_window import (
     PauseBanner,
@@ -305,6 +313,9 @@ class SupervisorWindow(QMainWindow):
         self.progress_table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         self.progress_table.horizontalHeader().setStretchLastSection(True)
         self.feed_list = QListWidget()
+        self.result_notes = ResultNotes()
+        self.summary_source = SummarySource(self._fetch_summary, self)
+        self.results_page = ResultsOverview(self.summary_source)
         self.witness_label = QLabel()
         self.witness_label.setWordWrap(True)
 
@@ -461,8 +472,10 @@ class SupervisorWindow(QMainWindow):
         center_layout = QVBoxLayout(center)
         center_layout.addWidget(self.pause_banner)
         center_layout.addWidget(self.phase_label)
-        center_layout.addWidget(QLabel(self.tr("<b>评标委员会进度</b>")))
-        center_layout.addWidget(self.progress_table, 1)
+        self.center_tabs = QTabWidget()
+        self.center_tabs.addTab(self.progress_table, self.tr("评标委员会进度"))
+        self.center_tabs.addTab(self.results_page, self.tr("汇总与排名"))
+        center_layout.addWidget(self.center_tabs, 1)
         center_layout.addWidget(self.message_label)
 
         splitter = QSplitter()
@@ -480,6 +493,13 @@ class SupervisorWindow(QMainWindow):
         """Fetch the SessionView in the background and apply it (coalesced while one is in flight)."""
         if not self._closed:
             self.poller.fetch()
+
+    def _fetch_summary(self) -> session_pb2.GroupSummary:
+        """GetSummary (run by the SummarySource through run_in_background, never on the GUI thread)."""
+        response: evaluation_service_pb2.GetSummaryResponse = self.client.evaluation.GetSummary(
+            evaluation_service_pb2.GetSummaryRequest(session_id=self.session_id), timeout=self.client.timeout
+        )
+        return response.summary
 
     def _view_fetched(self, number: int, view: session_pb2.SessionView) -> None:
         if self._closed:
@@ -500,6 +520,7 @@ class SupervisorWindow(QMainWindow):
         self.phase_label.setText(self.tr("当前步骤: ") + phase + (f" — {waiting}" if waiting else ""))
         show_steps(self.steps_list, view)
         self.progress_model.set_view(view)
+        self.results_page.show_view(view, busy=False)  # read only: nothing of the supervisor's in flight
         self.cache_retirement.show_view(view)
         self._show_choices(view)
         self._update_actions()
@@ -769,15 +790,20 @@ class SupervisorWindow(QMainWindow):
         if self._closed or self.view is None:
             return
         names = _names(self.view)
+        noted = False
         for event in events:
             if event.sequence <= self.feed_last:
                 continue
             self.feed_last = event.sequence
+            details = MessageToDict(event.details) if event.HasField("details") else {}
+            noted = self.result_notes.add(event.kind, event.actor_id, details) or noted
             item = QListWidgetItem(feed_line(event, names))
             item.setData(Qt.ItemDataRole.UserRole, event.kind)
             self.feed_list.insertItem(0, item)  # newest first
         while self.feed_list.count() > FEED_LIMIT:
             self.feed_list.takeItem(self.feed_list.count() - 1)
+        if noted:
+            self.results_page.set_notes(self.result_notes)
         self._fetch_events()  # more arrived meanwhile
 
     def _events_failed(self, error: BaseException) -> None:
@@ -849,6 +875,7 @@ class SupervisorWindow(QMainWindow):
         self.timer.stop()
         self.witness_timer.stop()
         self.poller.close()
+        self.summary_source.close()
         self.recorder.close()
         self.cache_retirement.close()
         self.sync_labels.detach()
@@ -857,6 +884,7 @@ class SupervisorWindow(QMainWindow):
     def busy(self) -> bool:
         """True while any background work of this window is in flight."""
         busy = self.poller.busy or self._fetching_events or self._witnessing or self.recorder.busy
+        busy = busy or self.summary_source.busy
         return busy or self.cache_retirement.busy
 
 

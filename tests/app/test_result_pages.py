@@ -15,6 +15,8 @@ from pytestqt.qtbot import QtBot
 
 from app.models.summary import (
     OWN_UNEXPLAINED,
+    ResultNotes,
+    Signing,
     SummaryModel,
     deviation_band,
     finalize_blockers,
@@ -24,7 +26,14 @@ from app.services.cache import SessionCache
 from app.services.committee import CommitteeDriver
 from app.services.connection import ApiClient, Sequencer, signer_from_pem
 from app.services.sync import SyncEngine
-from app.ui.result_pages import EndedPage, ReportPage, SummarySource, ranking_rows
+from app.ui.result_pages import (
+    EndedPage,
+    ReportPage,
+    ResultsOverview,
+    SummaryPage,
+    SummarySource,
+    ranking_rows,
+)
 from app.ui.session_window import SessionWindow
 from bideval.domain import workflow
 from bideval.identity.pki import Role
@@ -564,3 +573,94 @@ def test_the_summary_is_fetched_once_per_change_and_again_after_a_failure(qtbot:
     queued.pop(0)[0](_summary())
     assert len(received) == 2
     assert source.summary == _summary()
+
+
+def test_result_notes_keep_the_newest_explanation_and_signing_decision() -> None:
+    notes = ResultNotes()
+    assert not notes.add("ScoreRecorded", "E01", {"bidder_id": "B01"})
+    assert notes.add("DeviationExplained", "E01", {"bidder_id": "B01", "criterion_id": "T1", "text": "旧"})
+    assert notes.add("DeviationExplained", "E01", {"bidder_id": "B01", "criterion_id": "T1", "text": "新"})
+    assert notes.explanations == {("E01", "B01", "T1"): "新"}
+    notes.add("ReportSigned", "E01", {"agree": False, "dissent": "理由"})
+    notes.add("ReportSigned", "E02", {"agree": True, "dissent": ""})
+    notes.add("SigningRefused", "E03", {})
+    assert notes.signings == {
+        "E01": Signing(agree=False, dissent="理由"),
+        "E02": Signing(agree=True),
+        "E03": Signing(agree=True, refused=True),
+    }
+
+
+def test_the_supervisors_overview_is_read_only_and_shows_every_flag(qtbot: QtBot) -> None:
+    source = SummarySource(lambda: session_pb2.GroupSummary(), run=lambda *_: None)
+    page = ResultsOverview(source)
+    qtbot.addWidget(page)
+    view = _view()
+    view.caller_id, view.leader_id = "S01", "E02"
+    view.phase = common_pb2.PHASE_PRELIMINARY_REVIEW
+    page.show_view(view, busy=False)
+    assert page.results.isHidden()
+    assert "尚无汇总结果" in page.status_label.text()
+
+    view.phase = common_pb2.PHASE_SUMMARY
+    page.show_view(view, busy=False)
+    assert page.status_label.text() == "正在读取汇总结果…"
+    notes = ResultNotes()
+    notes.add("DeviationExplained", "E01", {"bidder_id": "B01", "criterion_id": "T1", "text": "按标准给分"})
+    page.set_notes(notes)
+    summary = _summary()
+    source.sig_summary.emit(summary)
+    assert not page.results.isHidden()
+    assert page.status_label.text().startswith("汇总已完成。组长尚不能确定排名: ")
+    assert "缺少评分偏离说明: E01 B01/T1" in page.status_label.text()
+    assert "客观分评分不一致，须申请更正: B01/M1" in page.status_label.text()
+    flags = page.summary_table.flags_label.text()
+    assert flags.startswith("评分偏离 (须书面说明):")  # a supervisor sees every expert's flags
+    assert "E01 B01/T1 施工方案: 0 (平均分 4.8) — 待说明" in flags
+    assert "按标准给分" not in flags  # the text counts only once the summary says it was explained
+    assert "B01/M1: E01 4, E02 2" in page.summary_table.inconsistencies_label.text()
+    t1 = page.summary_table.model.index(0, page.summary_table.model.column_of("T1"))
+    assert page.summary_table.model.data(t1, Qt.ItemDataRole.BackgroundRole).color() != OWN_UNEXPLAINED
+
+    summary.deviation_flags[0].explained = True
+    source.sig_summary.emit(summary)
+    assert "E01 B01/T1 施工方案: 0 (平均分 4.8) — 已说明: 按标准给分" in page.summary_table.flags_label.text()
+    assert "缺少评分偏离说明" not in page.status_label.text()
+    del summary.objective_inconsistencies[:]
+    source.sig_summary.emit(summary)
+    assert page.status_label.text() == "汇总已完成，等待组长确定排名。"
+
+    view.phase = common_pb2.PHASE_REPORT
+    view.members[0].signed = True
+    notes.add("ReportSigned", "E01", {"agree": False, "dissent": "报价分计算有误"})
+    page.show_view(view, busy=False)
+    page.set_notes(notes)
+    assert not page.signing_box.isHidden()
+    assert [page.signing_panel.item(i).text() for i in range(page.signing_panel.count())] == [
+        "E01 E01 — ✗ 已签署 (不同意): 报价分计算有误",
+        "E02 E02 — … 未签署",
+    ]
+    assert "已签署 1 / 2" in page.status_label.text()
+
+
+def test_the_expert_and_supervisor_pages_share_the_read_only_widgets(qtbot: QtBot) -> None:
+    source = SummarySource(lambda: session_pb2.GroupSummary(), run=lambda *_: None)
+    expert = SummaryPage(lambda *_a, **_k: None, source)
+    overview = ResultsOverview(source)
+    qtbot.addWidget(expert)
+    qtbot.addWidget(overview)
+    assert type(expert.summary_table) is type(overview.summary_table)
+    assert expert.price_table is expert.price_panel.table
+    assert expert.ranking_table is expert.ranking_panel.table
+    view = _view()
+    expert.show_view(view, busy=False)
+    overview_view = _view()
+    overview_view.caller_id = "S01"
+    overview.show_view(overview_view, busy=False)
+    source.sig_summary.emit(_summary())
+    # The expert E01 sees no "others" flag (the only flag is their own, in its box); the supervisor sees it.
+    assert expert.others_flags_label.text() == ""
+    assert "E01 B01/T1" in overview.summary_table.flags_label.text()
+    assert (
+        expert.model.cell_text("B03", "T1") == overview.summary_table.model.cell_text("B03", "T1") == "6.00"
+    )

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QPushButton, QTableWidget
 from pytestqt.qtbot import QtBot
 
 from app.models.progress import Column
@@ -16,10 +18,11 @@ from app.services.connection import ApiClient, Sequencer, signer_from_pem
 from app.services.sync import SyncEngine
 from app.services.witness import LogWitness
 from app.ui.login import LoginWindow
+from app.ui.result_pages import ranking_rows
 from app.ui.session_window import open_session_window
 from app.ui.supervisor_window import SupervisorWindow, event_text
 from bideval.identity.pki import Role, cert_from_pem
-from bideval.v1 import common_pb2
+from bideval.v1 import common_pb2, evaluation_service_pb2
 from tests.app.test_login import credential_file
 from tests.support import RunningServer
 
@@ -297,3 +300,135 @@ def test_a_supervisor_logs_in_to_the_console(qtbot: QtBot, server: RunningServer
     window.close()
     qtbot.waitUntil(lambda: not window.busy, timeout=WAIT)
     result.opened.close()
+
+
+def shown(table: QTableWidget) -> list[list[str]]:
+    def text(row: int, column: int) -> str:
+        item = table.item(row, column)
+        return "" if item is None else item.text()
+
+    return [[text(r, c) for c in range(table.columnCount())] for r in range(table.rowCount())]
+
+
+def test_the_console_shows_the_summary_the_price_scores_and_the_ranking(qtbot: QtBot, setup: Setup) -> None:
+    window, driver, sid = setup.window, setup.driver, setup.session_id
+    page = window.results_page
+    qtbot.waitUntil(lambda: window.view is not None, timeout=WAIT)
+    assert [window.center_tabs.tabText(i) for i in range(2)] == ["评标委员会进度", "汇总与排名"]
+    window.center_tabs.setCurrentWidget(page)
+    # Before the summary the tab is empty and says why.
+    assert page.results.isHidden()
+    assert "尚无汇总结果" in page.status_label.text()
+
+    driver.check_in()
+    driver.accept_pledge()
+    driver.declare_no_conflict()
+    driver.elect("E02")
+    driver.start()
+    driver.preliminary()
+    view = driver.view()
+    valid = list(view.preliminary.valid_bidder_ids)
+    items = [c for c in view.method.criteria if c.stage == "detailed" and c.kind != "price"]
+    judged = next(c for c in items if c.kind == "score")
+    for person in EXPERTS[:-1]:
+        driver.detailed_sheet(person, view=view)
+    # E05 gives the first valid bid the minimum on a judged item: far outside the others' band (flagged).
+    e05 = setup.experts["E05"]
+    for bidder_id in valid:
+        for item in items:
+            entry = driver.score_entry("E05", bidder_id, item, spread=0.12)
+            if item.id == judged.id and bidder_id == valid[0]:
+                entry.points = item.min_points
+            e05.command("RecordScore", sid, entry=entry)
+    e05.command("SubmitDetailed", sid)
+    qtbot.waitUntil(lambda: "等待组长 E02 运行汇总" in page.status_label.text(), timeout=WAIT)
+    assert page.results.isHidden()
+    assert not page.shows_results  # the summary is fetched now, but the leader has not run it yet
+
+    # The leader runs the summary: the tab shows the server's numbers, the flag still unexplained.
+    setup.experts["E02"].command("RunSummary", sid)
+    qtbot.waitUntil(lambda: page.shows_results, timeout=WAIT)
+    server = driver.summary()
+    qtbot.waitUntil(lambda: page.summary == server, timeout=WAIT)
+    assert not page.results.isHidden()
+    model = page.summary_table.model
+    assert model.rowCount() == len(server.totals)
+    columns = {model.criterion_id(c) for c in range(model.columnCount())}
+    for group in server.items:
+        if group.criterion_id not in columns:
+            continue
+        assert model.cell_text(group.bidder_id, group.criterion_id) == group.group_points
+        tooltip = model.data(
+            model.index(model.row_of(group.bidder_id), model.column_of(group.criterion_id)),
+            Qt.ItemDataRole.ToolTipRole,
+        )
+        for expert_id, points in group.expert_points.items():
+            assert f"{expert_id}: {points}" in tooltip  # a supervisor sees every expert's value
+    for total in server.totals:
+        assert model.total(total.bidder_id) == total.total
+        assert model.price_score(total.bidder_id) == total.price_score
+    price = server.price
+    assert price.formula_version in page.price_panel.label.text()
+    assert f"下浮前基准价: {price.base_before_float}" in page.price_panel.label.text()
+    assert f"评标基准价: {price.base}" in page.price_panel.label.text()
+    rows = shown(page.price_panel.table)
+    assert [row[1] for row in rows] == [line.price for line in price.scores]
+    assert [row[4] for row in rows] == [line.deviation_percent or "—" for line in price.scores]
+    assert [row[6] for row in rows] == [line.deduction or "—" for line in price.scores]
+    assert [row[7] for row in rows] == [line.score for line in price.scores]
+    assert price.steps[-1] in page.price_panel.steps.text()
+    flag = next(f for f in server.deviation_flags if f.expert_id == "E05" and f.bidder_id == valid[0])
+    assert flag.criterion_id == judged.id
+    flags = page.summary_table.flags_label.text()
+    assert flags.startswith("评分偏离 (须书面说明):")
+    assert f"E05 {valid[0]}/{judged.id}" in flags
+    assert "待说明" in flags
+    status = page.status_label.text()
+    assert status.startswith("汇总已完成。组长尚不能确定排名: 缺少评分偏离说明: ")
+    assert f"E05 {valid[0]}/{judged.id}" in status
+    assert page.ranking_panel.table.rowCount() == 0
+    assert "排名尚未确定" in page.ranking_panel.label.text()
+
+    # The experts explain (the console shows what they wrote), the leader decides the ranking.
+    driver.summarize()
+    qtbot.waitUntil(
+        lambda: "已说明: 该投标文件施工方案针对性强" in page.summary_table.flags_label.text(), timeout=WAIT
+    )
+    assert "待说明" not in page.summary_table.flags_label.text()
+    final = driver.finalize()
+    names = {b.id: b.name for b in view.bidders}
+    qtbot.waitUntil(lambda: shown(page.ranking_panel.table) == ranking_rows(final, names), timeout=WAIT)
+    assert [row[1].split()[0] for row in shown(page.ranking_panel.table)] == [
+        r.bidder_id for r in final.ranking
+    ]
+    assert 0 < sum(1 for r in final.ranking if r.candidate) <= 3
+    assert page.summary == final
+
+    # The report: who signed, who dissented (and why), who refused.
+    qtbot.waitUntil(lambda: not page.signing_box.isHidden(), timeout=WAIT)
+    setup.experts["E01"].command(
+        "SignReport",
+        sid,
+        decision=evaluation_service_pb2.SIGN_DECISION_DISAGREE,
+        dissent="第一中标候选人业绩证明不足",
+    )
+    setup.experts["E03"].command("SignReport", sid, decision=evaluation_service_pb2.SIGN_DECISION_REFUSE)
+    setup.experts["E02"].command("SignReport", sid, decision=evaluation_service_pb2.SIGN_DECISION_AGREE)
+    qtbot.waitUntil(lambda: "已签署 3 / 5" in page.status_label.text(), timeout=WAIT)
+
+    def signing() -> dict[str, str]:
+        panel = page.signing_panel
+        return {panel.item(i).text().split()[0]: panel.item(i).text() for i in range(panel.count())}
+
+    qtbot.waitUntil(lambda: "不同意" in signing()["E01"] and "拒绝签字" in signing()["E03"], timeout=WAIT)
+    assert signing()["E01"].endswith("✗ 已签署 (不同意): 第一中标候选人业绩证明不足")
+    assert "视为同意" in signing()["E03"]
+    assert signing()["E02"].endswith("✓ 已签署 (同意)")
+    assert signing()["E04"].endswith("… 未签署")
+    for person in ("E04", "E05"):
+        setup.experts[person].command("SignReport", sid, decision=evaluation_service_pb2.SIGN_DECISION_AGREE)
+    qtbot.waitUntil(lambda: setup.phase() == common_pb2.PHASE_CLOSED, timeout=WAIT)
+    qtbot.waitUntil(lambda: "评标结束" in page.status_label.text(), timeout=WAIT)
+    assert shown(page.ranking_panel.table) == ranking_rows(final, names)
+    # Read only: the tab has no button at all.
+    assert page.findChildren(QPushButton) == []
