@@ -4,6 +4,8 @@ Built from plain domain objects (bidders and ``Criterion``), never from gRPC mes
 checked as it is typed with :func:`bideval.domain.workflow.check_entry`: a refused value is not stored,
 the cell remembers the message (``cell_error``) and ``sig_rejected`` says why; an accepted value is stored,
 marked *unsynced* and announced by ``sig_entry_changed`` so the caller (the sync engine) can record it.
+A value the server refused (e.g. it arrived while the session was paused) is marked *refused*: red, with
+the server's reason, until it is entered again or :meth:`ScoreGridModel.resend_refused` records it again.
 """
 
 from __future__ import annotations
@@ -69,6 +71,7 @@ class CellState(enum.StrEnum):
     UNSUBMITTED = "unsubmitted"  # no value yet
     UNSYNCED = "unsynced"  # changed locally, not yet acknowledged
     SYNCED = "synced"  # acknowledged by the server
+    REFUSED = "refused"  # refused by the server (its reason in the tooltip) until recorded again
 
 
 class BidderLike(Protocol):
@@ -117,6 +120,7 @@ class ScoreGridModel(QAbstractTableModel):
         self._entries: dict[tuple[int, int], Entry] = {}
         self._states: dict[tuple[int, int], CellState] = {}
         self._errors: dict[tuple[int, int], CellError] = {}
+        self._refusals: dict[tuple[int, int], str] = {}  # the server's reason, for REFUSED cells
         self._read_only = False
 
     # --- structure ---------------------------------------------------------------------------------
@@ -190,9 +194,9 @@ class ScoreGridModel(QAbstractTableModel):
                 return error.text  # let the expert correct what was refused
             return "" if entry is None else self._edit_text(entry)
         if role == Qt.ItemDataRole.ToolTipRole:
-            return self._tooltip(criterion, entry, error)
+            return self._tooltip(criterion, entry, error, self._refusals.get(key))
         if role == Qt.ItemDataRole.BackgroundRole:
-            if error is not None:
+            if error is not None or self._states.get(key) is CellState.REFUSED:
                 return ERROR_COLOUR
             if self._states.get(key) is CellState.UNSYNCED:
                 return UNSYNCED_COLOUR
@@ -210,6 +214,10 @@ class ScoreGridModel(QAbstractTableModel):
         error = self._errors.get((row, column))
         return None if error is None else error.message
 
+    def cell_refusal(self, row: int, column: int) -> str | None:
+        """The server's reason for refusing a cell's value, or None unless the cell is refused."""
+        return self._refusals.get((row, column))
+
     def cell_state(self, bidder_id: str, criterion_id: str) -> CellState:
         return self._states.get(self._key(bidder_id, criterion_id), CellState.UNSUBMITTED)
 
@@ -222,6 +230,20 @@ class ScoreGridModel(QAbstractTableModel):
             (self._bidders[row][0], self._criteria[column].id): entry
             for (row, column), entry in self._entries.items()
         }
+
+    def missing_count(self) -> int:
+        """Cells without a value (the server's SubmitDetailed wants every valid bidder × entered item)."""
+        return len(self._bidders) * len(self._criteria) - len(self._entries)
+
+    def refused_count(self) -> int:
+        return sum(1 for state in self._states.values() if state is CellState.REFUSED)
+
+    def unsynced_count(self) -> int:
+        return sum(1 for state in self._states.values() if state is CellState.UNSYNCED)
+
+    def error_count(self) -> int:
+        """Cells whose last input was refused as typed (not stored): the expert has to correct them."""
+        return len(self._errors)
 
     def total(self, bidder_id: str) -> Decimal:
         """Sum of SCORE/DEDUCT/OBJECTIVE points plus VOTE max (yes) or min (no); PASS_FAIL adds nothing."""
@@ -281,11 +303,13 @@ class ScoreGridModel(QAbstractTableModel):
             self.sig_rejected.emit(row, column, message)
             return False
         self._errors.pop(key, None)
-        if self._entries.get(key) == entry:
+        if self._entries.get(key) == entry and self._states.get(key) is not CellState.REFUSED:
             self.dataChanged.emit(index, index)
             return True
+        # A refused value entered again is recorded again, even when unchanged.
         self._entries[key] = entry
         self._states[key] = CellState.UNSYNCED
+        self._refusals.pop(key, None)
         self.dataChanged.emit(index, index)
         total = self.index(row, self.total_column)
         self.dataChanged.emit(total, total)
@@ -299,8 +323,42 @@ class ScoreGridModel(QAbstractTableModel):
         if current is None or (entry is not None and entry != current):
             return
         self._states[key] = CellState.SYNCED
+        self._refusals.pop(key, None)
         index = self.index(*key)
         self.dataChanged.emit(index, index)
+
+    def mark_refused(self, bidder_id: str, criterion_id: str, entry: Entry | None, message: str) -> None:
+        """The server refused a cell's value (``message``: why); with ``entry``, only if the cell still holds
+        that value (a newer one is on its way otherwise)."""
+        key = self._key(bidder_id, criterion_id)
+        current = self._entries.get(key)
+        if current is None or (entry is not None and entry != current):
+            return
+        self._states[key] = CellState.REFUSED
+        self._refusals[key] = message
+        index = self.index(*key)
+        self.dataChanged.emit(index, index)
+
+    def refused_cells(self) -> list[tuple[str, str, Entry]]:
+        """(bidder id, criterion id, value) of every refused cell, in grid order."""
+        return [
+            (self._bidders[row][0], self._criteria[column].id, self._entries[(row, column)])
+            for (row, column), state in sorted(self._states.items())
+            if state is CellState.REFUSED
+        ]
+
+    def resend_refused(self) -> int:
+        """Record every refused cell again (e.g. after the pause that refused it): each turns unsynced and
+        is announced by ``sig_entry_changed`` once. Returns how many were announced."""
+        cells = self.refused_cells()
+        for bidder_id, criterion_id, entry in cells:
+            key = self._key(bidder_id, criterion_id)
+            self._states[key] = CellState.UNSYNCED
+            self._refusals.pop(key, None)
+            index = self.index(*key)
+            self.dataChanged.emit(index, index)
+            self.sig_entry_changed.emit(bidder_id, criterion_id, entry)
+        return len(cells)
 
     def load_entries(self, entries: Mapping[tuple[str, str], Entry], *, synced: bool = True) -> None:
         """Restore a draft: (bidder id, criterion id) → entry, marked synced (default) or unsynced.
@@ -316,6 +374,7 @@ class ScoreGridModel(QAbstractTableModel):
                 self._entries[key] = entry
                 self._states[key] = state
                 self._errors.pop(key, None)
+                self._refusals.pop(key, None)
         if self._bidders:
             self.dataChanged.emit(self.index(0, 0), self.index(self.rowCount() - 1, self.columnCount() - 1))
 
@@ -372,7 +431,9 @@ class ScoreGridModel(QAbstractTableModel):
             lines.append(criterion.guidance)
         return "\n".join(lines)
 
-    def _tooltip(self, criterion: Criterion, entry: Entry | None, error: CellError | None) -> str:
+    def _tooltip(
+        self, criterion: Criterion, entry: Entry | None, error: CellError | None, refusal: str | None = None
+    ) -> str:
         lines = [self._guidance(criterion)]
         if isinstance(entry, DeductEntry) and entry.deductions:
             lines.append(
@@ -382,6 +443,8 @@ class ScoreGridModel(QAbstractTableModel):
             lines.append(self.tr("不通过理由：") + entry.reason)
         if error is not None:
             lines.append(self.tr("错误：") + error.message)
+        if refusal is not None:
+            lines.append(self.tr("服务器未接受：") + refusal)
         return "\n".join(lines)
 
     def _display_text(self, criterion: Criterion, entry: Entry) -> str:

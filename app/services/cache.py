@@ -817,6 +817,15 @@ class SessionCache:
             ).fetchall()
         return [_outbox_item(row) for row in rows]
 
+    def outbox_items(self, rpc: str) -> list[OutboxItem]:
+        """Every change of one RPC whatever its status (answered ones stay in the outbox), oldest first:
+        what a restarted window replays to show the expert's last values and their sync state."""
+        with self._reading() as db:
+            rows = db.execute(
+                f"SELECT {_OUTBOX_COLUMNS} FROM outbox WHERE rpc = ? ORDER BY client_sequence", (rpc,)
+            ).fetchall()
+        return [_outbox_item(row) for row in rows]
+
     def outbox_item(self, client_sequence: int) -> OutboxItem | None:
         with self._reading() as db:
             row = db.execute(

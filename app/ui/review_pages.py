@@ -13,8 +13,12 @@ survives the change of phase, and the list of clarifications stays in sight next
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Generic, TypeVar
 
+import grpc
+from google.protobuf.message import Message
 from PySide6.QtCore import QCoreApplication, Qt
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (
@@ -33,10 +37,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.errors import describe
+from app.errors import describe, is_transient
 from app.models.preliminary import PreliminaryModel
+from app.models.score_grid import CellState
 from app.operations import run_in_background
-from app.services.cache import SessionCache
+from app.services.cache import OutboxStatus, SessionCache
 from app.services.connection import ApiClient, request_type
 from app.ui.actions import Answer
 from bideval.domain.commands import PassFailEntry
@@ -47,43 +52,94 @@ Record = Callable[..., int | None]
 """The window's ``_record(rpc, cell=None, on_answered=None, /, **fields)``: the change's sequence number,
 None if the cache refused it; ``on_answered`` hears the server's :class:`~app.ui.actions.Answer`."""
 
-RestoredVerdicts = dict[tuple[str, str], tuple[PassFailEntry, bool]]
-"""(bidder id, criterion id) → (verdict, synced with the server)."""
+Key = tuple[str, str]
+"""(bidder id, criterion id) of a grid cell."""
 
-VerdictLoader = Callable[[str], RestoredVerdicts]
-"""Reads the expert's saved verdicts (given the expert's person id); runs off the GUI thread."""
-
-
-OUTBOX_SCAN_LIMIT = 100_000  # far more than a sheet's verdicts: every unsynced change is considered
+E = TypeVar("E")
 
 
-def verdict_loader(client: ApiClient, cache: SessionCache, session_id: str) -> VerdictLoader:
-    """Saved verdicts = the own sheet from GetSheets (synced), overlaid with the verdicts still waiting in
-    the outbox (unsynced, oldest first so the newest wins): a restarted window shows what the expert last
-    entered, whether or not it reached the server."""
+@dataclass(frozen=True, slots=True)
+class SavedCell(Generic[E]):
+    """One restored cell: the expert's last value and where it stands with the server."""
 
-    def load(expert_id: str) -> RestoredVerdicts:
-        response = client.evaluation.GetSheets(
-            evaluation_service_pb2.GetSheetsRequest(session_id=session_id), timeout=client.timeout
-        )
-        verdicts: RestoredVerdicts = {}
-        for sheet in response.sheets:
-            if sheet.expert_id != expert_id:
-                continue
-            for verdict in sheet.verdicts:
-                entry = PassFailEntry(verdict.passed, verdict.reason)
-                verdicts[(verdict.bidder_id, verdict.criterion_id)] = (entry, True)
-        message_type = request_type("RecordPreliminaryVerdict")
-        for item in cache.pending(OUTBOX_SCAN_LIMIT):
-            if item.rpc != "RecordPreliminaryVerdict":
-                continue
-            request = message_type.FromString(item.request)
-            assert isinstance(request, evaluation_service_pb2.RecordPreliminaryVerdictRequest)
-            entry = PassFailEntry(request.passed, request.reason)
-            verdicts[(request.bidder_id, request.criterion_id)] = (entry, False)
-        return verdicts
+    entry: E
+    state: CellState  # SYNCED, UNSYNCED or REFUSED
+    message: str = ""  # the server's reason for a refusal
+
+
+@dataclass(frozen=True, slots=True)
+class SavedSheet(Generic[E]):
+    """What a restarted window shows: every saved cell, and why the server's copy could not be read
+    (``""`` when it was; the outbox's acknowledged changes stand in for it then)."""
+
+    cells: dict[Key, SavedCell[E]]
+    server_error: str = ""
+
+
+SheetLoader = Callable[[str], SavedSheet[E]]
+"""Reads the expert's saved cells (given the expert's person id); runs off the GUI thread."""
+
+
+def sheet_loader(
+    client: ApiClient,
+    cache: SessionCache,
+    session_id: str,
+    rpc: str,
+    from_sheet: Callable[[session_pb2.Sheet], Iterable[tuple[Key, E]]],
+    from_request: Callable[[Message], tuple[Key, E]],
+) -> SheetLoader[E]:
+    """Saved cells = the own sheet from GetSheets (synced), overlaid with the outbox's ``rpc`` changes in
+    sequence order, so that the newest wins: pending or sent → unsynced, refused → refused with the
+    server's reason, acknowledged → back to the server's value. A restarted window thus shows what the
+    expert last entered, whether or not it reached the server. When the server cannot be reached the
+    acknowledged changes are the synced base instead (they are what the server holds)."""
+    message_type = request_type(rpc)
+
+    def load(expert_id: str) -> SavedSheet[E]:
+        base: dict[Key, E] = {}
+        server_error = ""
+        try:
+            response = client.evaluation.GetSheets(
+                evaluation_service_pb2.GetSheetsRequest(session_id=session_id), timeout=client.timeout
+            )
+        except grpc.RpcError as error:
+            if not is_transient(error):
+                raise
+            server_error = describe(error)
+        else:
+            for sheet in response.sheets:
+                if sheet.expert_id == expert_id:
+                    base.update(from_sheet(sheet))
+        overlay: dict[Key, SavedCell[E]] = {}
+        for item in cache.outbox_items(rpc):
+            key, entry = from_request(message_type.FromString(item.request))
+            if item.status is OutboxStatus.ACKNOWLEDGED:
+                overlay.pop(key, None)
+                if server_error:
+                    base[key] = entry
+            elif item.status is OutboxStatus.REFUSED:
+                overlay[key] = SavedCell(entry, CellState.REFUSED, item.error_message or "")
+            else:
+                overlay[key] = SavedCell(entry, CellState.UNSYNCED)
+        cells = {key: SavedCell(entry, CellState.SYNCED) for key, entry in base.items()}
+        return SavedSheet(cells | overlay, server_error)
 
     return load
+
+
+def _verdicts_of(sheet: session_pb2.Sheet) -> Iterable[tuple[Key, PassFailEntry]]:
+    for verdict in sheet.verdicts:
+        yield (verdict.bidder_id, verdict.criterion_id), PassFailEntry(verdict.passed, verdict.reason)
+
+
+def _verdict_request(message: Message) -> tuple[Key, PassFailEntry]:
+    assert isinstance(message, evaluation_service_pb2.RecordPreliminaryVerdictRequest)
+    return (message.bidder_id, message.criterion_id), PassFailEntry(message.passed, message.reason)
+
+
+def verdict_loader(client: ApiClient, cache: SessionCache, session_id: str) -> SheetLoader[PassFailEntry]:
+    """The preliminary page's saved verdicts (see :func:`sheet_loader`)."""
+    return sheet_loader(client, cache, session_id, "RecordPreliminaryVerdict", _verdicts_of, _verdict_request)
 
 
 # session_window imports this module to build its pages, so its helpers are imported when called, not at
@@ -160,7 +216,10 @@ class PreliminaryPage(QWidget):
     """The expert's pass/fail sheet, its submission, and the group outcome once concluded."""
 
     def __init__(
-        self, record: Record, loader: VerdictLoader | None = None, parent: QWidget | None = None
+        self,
+        record: Record,
+        loader: SheetLoader[PassFailEntry] | None = None,
+        parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
         self._record = record
@@ -220,22 +279,34 @@ class PreliminaryPage(QWidget):
         self._loading = True
         run_in_background(lambda: loader(expert_id), self._restored, self._restore_failed)
 
-    def _restored(self, verdicts: RestoredVerdicts) -> None:
+    def _restored(self, saved: SavedSheet[PassFailEntry]) -> None:
         self._loading = False
         self._load_error = ""
         model = self.model
         if model is None:
             return
+        cells = saved.cells
         if not self._loaded:
             self._loaded = True
-            model.load_verdicts(verdicts)
+            model.load_verdicts(
+                {key: (cell.entry, cell.state is CellState.SYNCED) for key, cell in cells.items()}
+            )
+            for (bidder_id, criterion_id), cell in cells.items():
+                if cell.state is CellState.REFUSED:
+                    model.mark_refused(bidder_id, criterion_id, cell.entry, cell.message)
             # Verdicts still in the outbox were queued by an earlier window, so this window's answer
             # tracking does not know them: read again until the server has them all.
-            self._recheck = {key for key, (_verdict, synced) in verdicts.items() if not synced}
+            self._recheck = {key for key, cell in cells.items() if cell.state is CellState.UNSYNCED}
         else:
-            for (bidder_id, criterion_id), (verdict, synced) in verdicts.items():
-                if synced and (bidder_id, criterion_id) in self._recheck:
-                    model.mark_synced(bidder_id, criterion_id, verdict)
+            for key in list(self._recheck):
+                found = cells.get(key)
+                if found is None or found.state is CellState.UNSYNCED:
+                    continue
+                if found.state is CellState.SYNCED:
+                    model.mark_synced(*key, found.entry)
+                else:
+                    model.mark_refused(*key, found.entry, found.message)
+                    self._recheck.discard(key)  # answered: red until re-entered, nothing to wait for
         self._recheck = {key for key in self._recheck if model.has_unsynced(*key)}
         self._refresh_state()
 
@@ -576,6 +647,10 @@ __all__ = [
     "PreliminaryOutcomeView",
     "PreliminaryPage",
     "ReviewDock",
+    "SavedCell",
+    "SavedSheet",
+    "SheetLoader",
     "review_dock_wanted",
+    "sheet_loader",
     "verdict_loader",
 ]

@@ -1,7 +1,8 @@
 """The detailed-review score sheet: a keyboard-first table over ``ScoreGridModel`` and a status line.
 
 Typing on a cell starts editing, Enter commits and moves down, Tab moves right, Esc cancels. A refused
-value stays out of the model; the status line says why and the cell turns light red.
+value stays out of the model; the status line says why and the cell turns light red. A value the server
+refused is red as well, and the status line gives the server's reason when the cell is selected.
 
 查看相关页 (context menu, or F4) asks to show the document pages the current criterion refers to
 (``Criterion.page_refs``) through ``sig_show_pages``. Not F2: F2 is Qt's "edit the current cell" key.
@@ -84,7 +85,10 @@ class ScoreGridView(QTableView):
         super().currentChanged(current, previous)
         self.show_pages_action.setEnabled(bool(self.current_page_refs()))
         if current.isValid():
-            self.sig_status.emit(self._grid.cell_error(current.row(), current.column()) or "")
+            row, column = current.row(), current.column()
+            refusal = self._grid.cell_refusal(row, column)
+            refused = "" if refusal is None else self.tr("服务器未接受：") + refusal
+            self.sig_status.emit(self._grid.cell_error(row, column) or refused)
 
     def _rejected(self, row: int, column: int, message: str) -> None:
         self.sig_status.emit(message)

@@ -13,24 +13,27 @@ module tables hold ``QT_TRANSLATE_NOOP`` markers and are translated where shown.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, cast
 
 import grpc
+from google.protobuf.message import Message
 from PySide6 import QtCore
 from PySide6.QtCore import QCoreApplication, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QBrush, QCloseEvent, QColor
 from PySide6.QtWidgets import (
     QCheckBox,
     QDockWidget,
+    QHBoxLayout,
     QLabel,
     QLineEdit,
     QListWidget,
     QListWidgetItem,
     QMainWindow,
+    QMessageBox,
     QPushButton,
     QSplitter,
     QStackedWidget,
@@ -39,7 +42,9 @@ from PySide6.QtWidgets import (
 )
 
 from app.errors import describe, is_transient
-from app.models.score_grid import ScoreGridModel
+from app.models.score_grid import CellState, ScoreGridModel
+from app.operations import run_in_background
+from app.services.cache import SessionCache
 from app.services.connection import ApiClient
 from app.services.documents import DocumentLibrary
 from app.services.session_start import OpenedSession
@@ -49,12 +54,22 @@ from app.ui.documents_pane import DocumentsPane
 from app.ui.fetching import CoalescedFetch
 from app.ui.login import LoginResult, role_text, window_title
 from app.ui.result_pages import EndedPage, ReportPage, SummaryPage, SummarySource, shows_summary
-from app.ui.review_pages import PreliminaryPage, ReviewDock, review_dock_wanted, verdict_loader
+from app.ui.review_pages import (
+    PreliminaryPage,
+    Record,
+    ReviewDock,
+    SavedSheet,
+    SheetLoader,
+    review_dock_wanted,
+    sheet_loader,
+    verdict_loader,
+)
 from app.ui.score_grid import ScoreSheet
 from app.ui.session_end import CacheRetirement
 from app.ui.status_bar import SyncStatusLabels
 from bideval.domain.commands import (
     DeductEntry,
+    Deduction,
     Entry,
     ObjectiveEntry,
     PassFailEntry,
@@ -237,6 +252,39 @@ def entry_to_proto(bidder_id: str, criterion_id: str, entry: Entry) -> session_p
         case VoteEntry(yes=yes):
             message.vote = yes
     return message
+
+
+def entry_from_proto(message: session_pb2.ScoreEntry) -> Entry:
+    """The domain value of a score entry (as this client wrote it, or as the server stored it)."""
+    match message.WhichOneof("value"):
+        case "points":
+            return ScoreEntry(Decimal(message.points))
+        case "objective":
+            return ObjectiveEntry(Decimal(message.objective))
+        case "deductions":
+            return DeductEntry(
+                tuple(Deduction(Decimal(d.points), d.reason) for d in message.deductions.deductions)
+            )
+        case "pass_fail":
+            return PassFailEntry(message.pass_fail.passed, message.pass_fail.reason)
+        case "vote":
+            return VoteEntry(message.vote)
+    raise ValueError(f"a score entry without a value: {message.bidder_id}/{message.criterion_id}")
+
+
+def _scores_of(sheet: session_pb2.Sheet) -> Iterable[tuple[tuple[str, str], Entry]]:
+    for score in sheet.scores:
+        yield (score.bidder_id, score.criterion_id), entry_from_proto(score)
+
+
+def _score_request(message: Message) -> tuple[tuple[str, str], Entry]:
+    assert isinstance(message, evaluation_service_pb2.RecordScoreRequest)
+    return (message.entry.bidder_id, message.entry.criterion_id), entry_from_proto(message.entry)
+
+
+def score_loader(client: ApiClient, cache: SessionCache, session_id: str) -> SheetLoader[Entry]:
+    """The detailed page's saved scores (see :func:`~app.ui.review_pages.sheet_loader`)."""
+    return sheet_loader(client, cache, session_id, "RecordScore", _scores_of, _score_request)
 
 
 # -- pages ----------------------------------------------------------------------------------------------
@@ -500,33 +548,209 @@ class WaitingPage(QWidget):
 
 
 class DetailedPage(QWidget):
-    """The score sheet of the valid bidders, built once the detailed review starts."""
+    """The score sheet of the valid bidders, built once the detailed review starts, and its submission.
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    A restarted window restores the sheet (the server's copy overlaid with the outbox, read by ``loader``
+    off the GUI thread) before any cell can be edited, so that nothing is recorded twice. The window
+    records each cell's change (``model.sig_entry_changed``) and marks it from the server's answer; this
+    page records every refused cell again once the pause that refused it is over (:attr:`resumes`)."""
+
+    def __init__(
+        self,
+        record: Record | None = None,
+        loader: SheetLoader[Entry] | None = None,
+        parent: QWidget | None = None,
+    ) -> None:
         super().__init__(parent)
+        self._record = record
+        self._loader = loader
+        self._loading = False
+        self._loaded = loader is None  # without a loader there is nothing to restore
+        # Restored unsynced cells, queued by an earlier window (whose answer tracking is gone): read again
+        # until the server answered them. (bidder id, criterion id) -> the restored value.
+        self._recheck: dict[tuple[str, str], Entry] = {}
+        self._loaded_at_resume = 0  # self.resumes when the sheet was restored
+        self._load_note = ""  # why the server's copy or the saved sheet could not be read
+        self._submitted = False
+        self._editable = False  # in the phase, not submitted, not paused, no own step on its way
+        self._phase = common_pb2.PHASE_UNSPECIFIED
+        self._paused: bool | None = None
+        self._view: session_pb2.SessionView | None = None
+        self.resumes = 0
+        """How many times a view said "not paused" after one that said "paused"."""
         self.status_label = QLabel()
         self.status_label.setWordWrap(True)
+        self.submit_button = QPushButton(self.tr("提交详细评审"))
+        self.submit_button.setEnabled(False)
+        self.submit_button.clicked.connect(self.confirm_submit)
+        buttons = QHBoxLayout()
+        buttons.addStretch()
+        buttons.addWidget(self.submit_button)
         self._layout = QVBoxLayout(self)
         self._layout.addWidget(QLabel(self.tr("<h3>详细评审</h3>")))
+        self._grid_at = self._layout.count()
+        self._layout.addLayout(buttons)
         self._layout.addWidget(self.status_label)
         self.sheet: ScoreSheet | None = None
         self.model: ScoreGridModel | None = None
+        self._confirm: Callable[[int], bool] = self._ask
+
+    # -- building and restoring ----------------------------------------------------------------------
 
     def build(self, view: session_pb2.SessionView) -> ScoreGridModel:
         valid = set(view.preliminary.valid_bidder_ids)
         bidders = [b for b in view.bidders if b.id in valid]
         criteria = [criterion_from_proto(c) for c in view.method.criteria]
         self.model = ScoreGridModel(bidders, criteria, view.caller_id, self)
+        self.model.set_read_only(not self._loaded)  # until restored: an edit now could be sent twice
+        self.model.dataChanged.connect(lambda *_: self._refresh_state())
         self.sheet = ScoreSheet(self.model, self)
-        self._layout.addWidget(self.sheet)
+        self._layout.insertWidget(self._grid_at, self.sheet, 1)
         return self.model
 
-    def show_view(self, view: session_pb2.SessionView) -> None:
+    def _restore(self, expert_id: str) -> None:
+        loader = self._loader
+        if loader is None or self._loading:
+            return
+        self._loading = True
+        run_in_background(lambda: loader(expert_id), self._restored, self._restore_failed)
+
+    def _restored(self, saved: SavedSheet[Entry]) -> None:
+        self._loading = False
+        model = self.model
+        if model is None:
+            return
+        self._load_note = ""
+        if saved.server_error:
+            self._load_note = self.tr("无法连接服务器，显示本机保存的评分：") + saved.server_error
+        cells = saved.cells
+        if not self._loaded:
+            self._loaded = True
+            self._loaded_at_resume = self.resumes
+            model.load_entries({k: c.entry for k, c in cells.items() if c.state is CellState.SYNCED})
+            model.load_entries(
+                {k: c.entry for k, c in cells.items() if c.state is not CellState.SYNCED}, synced=False
+            )
+            for (bidder_id, criterion_id), cell in cells.items():
+                if cell.state is CellState.REFUSED:
+                    model.mark_refused(bidder_id, criterion_id, cell.entry, cell.message)
+            self._recheck = {k: c.entry for k, c in cells.items() if c.state is CellState.UNSYNCED}
+            model.set_read_only(not self._editable)
+            self.resend_refused()  # refused before this window, e.g. during a pause that is over now
+        else:
+            refused = False
+            for key, entry in list(self._recheck.items()):
+                found = cells.get(key)
+                if found is None or found.state is CellState.UNSYNCED:
+                    continue
+                if found.state is CellState.SYNCED:
+                    model.mark_synced(*key, entry)
+                else:
+                    model.mark_refused(*key, entry, found.message)
+                    refused = True
+                del self._recheck[key]
+            if refused and self.resumes > self._loaded_at_resume:
+                self.resend_refused()  # refused during a pause that has ended since
+        # A cell changed in this window since is tracked by the window's own answers.
+        self._recheck = {
+            key: entry
+            for key, entry in self._recheck.items()
+            if model.entry(*key) == entry and model.cell_state(*key) is CellState.UNSYNCED
+        }
+        self._refresh_state()
+
+    def _restore_failed(self, error: BaseException) -> None:
+        self._loading = False  # the next view tries again
+        self._load_note = self.tr("无法读取已保存的评分: ") + describe(error)
+        self._refresh_state()
+
+    # -- the view --------------------------------------------------------------------------------------
+
+    def show_view(self, view: session_pb2.SessionView, busy: bool = False) -> None:
+        in_phase = view.phase == common_pb2.PHASE_DETAILED_REVIEW
+        if in_phase and self._phase != view.phase and self.model is not None:
+            self._loaded = self._loader is None  # back in this phase (a correction): read again
+        resumed = self._paused is True and not view.paused
+        if resumed:
+            self.resumes += 1
+        self._paused = view.paused
+        self._phase = view.phase
+        self._view = view
         me = own_member(view)
-        submitted = me is not None and me.detailed_submitted
+        self._submitted = me is not None and me.detailed_submitted
+        if self.model is not None and in_phase and (not self._loaded or self._recheck):
+            self._restore(view.caller_id)  # also after submission: the sealed sheet is shown as it was
+        self._editable = in_phase and not self._submitted and not busy and not view.paused
         if self.model is not None:
-            self.model.set_read_only(submitted or view.paused)
-        self.status_label.setText((self.tr("已提交。") + waiting_for(view)) if submitted else "")
+            self.model.set_read_only(not (self._editable and self._loaded))
+        if resumed:
+            self.resend_refused()
+        self._refresh_state()
+
+    def resend_refused(self) -> None:
+        """Record every refused cell again (they turn unsynced) — only while the sheet may be edited."""
+        if self.model is not None and self._editable and self._loaded:
+            self.model.resend_refused()
+
+    def _refresh_state(self) -> None:
+        view, model = self._view, self.model
+        if self._submitted and view is not None:
+            self.status_label.setText(self.tr("已提交。") + waiting_for(view))
+        elif self._load_note:
+            self.status_label.setText(self._load_note)
+        elif model is not None and not self._loaded:
+            self.status_label.setText(self.tr("正在读取已保存的评分…"))
+        elif model is not None and model.unsynced_count():
+            self.status_label.setText(self.tr("未同步的评分: %n 项", "", model.unsynced_count()))
+        else:
+            self.status_label.setText("")
+        ok, why = self.submit_check()
+        self.submit_button.setEnabled(ok)
+        self.submit_button.setToolTip(why)
+
+    def submit_check(self) -> tuple[bool, str]:
+        """Whether the sheet may be submitted now, and if not, why (the submit button's tooltip).
+
+        The server's rule (SubmitDetailed): a value for every valid bidder × detailed item but the price
+        item, which is exactly the grid; refused or mistyped cells must be entered again first."""
+        model = self.model
+        if self._submitted:
+            return False, self.tr("已提交，不能再修改")
+        if model is None or not self._loaded:
+            return False, self.tr("正在读取已保存的评分")
+        if not self._editable or self._record is None:
+            return False, self.tr("当前不能提交（已暂停或正在同步）")
+        if model.refused_count():
+            return False, self.tr("有 %n 项评分未被服务器接受，请重新输入", "", model.refused_count())
+        if model.error_count():
+            return False, self.tr("有 %n 项输入有误，请更正", "", model.error_count())
+        if model.missing_count():
+            return False, self.tr("还有 %n 项尚未评分", "", model.missing_count())
+        return True, self.tr("提交后不能再修改")
+
+    # -- submitting ------------------------------------------------------------------------------------
+
+    def confirm_submit(self) -> None:
+        model = self.model
+        ok, _why = self.submit_check()
+        if not ok or model is None or self._record is None:
+            return
+        if not self._confirm(model.unsynced_count()) or not self.submit_check()[0]:
+            return  # cancelled, or the dialog's event loop applied a view that forbids it now
+        if self._record("SubmitDetailed") is not None:
+            model.set_read_only(True)
+            self._refresh_state()
+
+    def _ask(self, unsynced: int) -> bool:
+        text = self.tr("提交后不能再修改详细评审的评分。确定提交吗？")
+        if unsynced:
+            text += self.tr("其中 %n 项评分尚未同步，将在提交之前发送。", "", unsynced)
+        answer = QMessageBox.question(self, self.tr("提交详细评审"), text)
+        return answer == QMessageBox.StandardButton.Yes
+
+    def set_confirmation(self, confirm: Callable[[int], bool]) -> None:
+        """Replace the confirm dialog (given the number of unsynced cells) — tests answer it without one."""
+        self._confirm = confirm
 
 
 # -- the window -----------------------------------------------------------------------------------------
@@ -661,7 +885,7 @@ class SessionWindow(QMainWindow):
         self.preliminary_page = PreliminaryPage(
             self._record, verdict_loader(client, engine.cache, session_id)
         )
-        self.detailed_page = DetailedPage()
+        self.detailed_page = DetailedPage(self._record, score_loader(client, engine.cache, session_id))
         self.summary_source = SummarySource(self._fetch_summary, self)
         self.summary_page = SummaryPage(self._record, self.summary_source, self.recorder.in_flight)
         self.report_page = ReportPage(self._record, self.summary_source, self.recorder.in_flight)
@@ -802,7 +1026,7 @@ class SessionWindow(QMainWindow):
             model.sig_entry_changed.connect(self._record_score)
             if self.detailed_page.sheet is not None:
                 self.detailed_page.sheet.view.sig_show_pages.connect(self.show_pages)
-        self.detailed_page.show_view(view)
+        self.detailed_page.show_view(view, busy)
         for result_page in (self.summary_page, self.report_page, self.ended_page):
             result_page.show_view(view, busy)
         page = self._page_of_phase.get(view.phase, self.loading_page)
@@ -828,6 +1052,7 @@ class SessionWindow(QMainWindow):
             common_pb2.PHASE_LEADER_ELECTION: bool(view.election.my_vote),
             common_pb2.PHASE_AWAITING_START: view.start_requested,
             common_pb2.PHASE_PRELIMINARY_REVIEW: me.preliminary_submitted,
+            common_pb2.PHASE_DETAILED_REVIEW: me.detailed_submitted,
         }.get(view.phase, False)
 
     def step_states(self) -> list[tuple[str, str, str]]:
@@ -908,14 +1133,28 @@ class SessionWindow(QMainWindow):
 
     def _record_score(self, bidder_id: str, criterion_id: str, entry: Entry) -> None:
         proto = entry_to_proto(bidder_id, criterion_id, entry)
-        self._record("RecordScore", (bidder_id, criterion_id, entry), self._score_answered, entry=proto)
+        resumes = self.detailed_page.resumes
 
-    def _score_answered(self, answer: Answer) -> None:
-        """An acknowledged score cell turns synced (a refusal is shown by :meth:`_answered`)."""
+        def answered(answer: Answer) -> None:
+            self._score_answered(answer, resumes)
+
+        self._record("RecordScore", (bidder_id, criterion_id, entry), answered, entry=proto)
+
+    def _score_answered(self, answer: Answer, resumes: int | None = None) -> None:
+        """An acknowledged score cell turns synced; a refused one red with the server's reason (the window
+        shows the refusal as well), if it still holds that value. ``resumes``: the page's count of resumes
+        when the change was recorded — if the session resumed since, the pause that refused it is over, so
+        the cell is recorded again at once; otherwise the next resume does that."""
         model = self.detailed_page.model
-        if not answer.refused and model is not None:
-            bidder_id, criterion_id, entry = cast(tuple[str, str, Entry], answer.tag)
+        if model is None:
+            return
+        bidder_id, criterion_id, entry = cast(tuple[str, str, Entry], answer.tag)
+        if not answer.refused:
             model.mark_synced(bidder_id, criterion_id, entry)
+            return
+        model.mark_refused(bidder_id, criterion_id, entry, answer.message)
+        if resumes is not None and self.detailed_page.resumes > resumes:
+            self.detailed_page.resend_refused()
 
     def _answered(self, answer: Answer) -> None:
         """Every answer: a refusal is shown with the server's reason; a refused step re-enables its page."""

@@ -258,6 +258,81 @@ def test_load_entries_restores_a_draft(qtbot: QtBot, model: ScoreGridModel) -> N
     assert model.cell_state("B03", "T2") is CellState.UNSYNCED
 
 
+def test_a_refused_cell_is_red_with_the_reason_and_entering_it_again_records_it(
+    qtbot: QtBot, model: ScoreGridModel
+) -> None:
+    index = model.index(0, column(model, "T1"))
+    model.mark_refused("B01", "T1", None, "paused")  # nothing entered: nothing to refuse
+    assert model.data(index, CellStateRole) is CellState.UNSUBMITTED
+    assert edit(model, 0, "T1", "6")
+    assert edit(model, 0, "T1", "6.5")
+    model.mark_refused(
+        "B01", "T1", ScoreEntry(Decimal("6")), "paused"
+    )  # an older value: the newer is on its way
+    assert model.data(index, CellStateRole) is CellState.UNSYNCED
+    model.mark_refused("B01", "T1", ScoreEntry(Decimal("6.5")), "the session is paused")
+    assert model.data(index, CellStateRole) is CellState.REFUSED
+    assert model.cell_state("B01", "T1") is CellState.REFUSED
+    assert model.data(index, Qt.ItemDataRole.BackgroundRole) == ERROR_COLOUR
+    assert "服务器未接受：the session is paused" in model.data(index, Qt.ItemDataRole.ToolTipRole)
+    assert model.refused_count() == 1
+    assert model.refused_cells() == [("B01", "T1", ScoreEntry(Decimal("6.5")))]
+    assert model.cell_error(0, index.column()) is None  # the value itself was valid: it stays shown
+    assert model.cell_refusal(0, index.column()) == "the session is paused"
+    assert shown(model, 0, "T1") == "6.5"
+
+    # The same value entered again is recorded again (an unchanged synced value would not be).
+    with qtbot.waitSignal(model.sig_entry_changed) as changed:
+        assert edit(model, 0, "T1", "6.5")
+    assert changed.args == ["B01", "T1", ScoreEntry(Decimal("6.5"))]
+    assert model.data(index, CellStateRole) is CellState.UNSYNCED
+    assert model.refused_count() == 0
+    assert model.cell_refusal(0, index.column()) is None
+    assert "服务器未接受" not in model.data(index, Qt.ItemDataRole.ToolTipRole)
+    model.mark_synced("B01", "T1", ScoreEntry(Decimal("6.5")))
+    assert model.data(index, CellStateRole) is CellState.SYNCED
+
+
+def test_resend_refused_announces_each_refused_cell_once(qtbot: QtBot, model: ScoreGridModel) -> None:
+    assert edit(model, 0, "T1", "6")
+    assert edit(model, 1, "V1", "y")
+    assert edit(model, 2, "T1", "3")
+    model.mark_refused("B01", "T1", None, "paused")
+    model.mark_refused("B02", "V1", VoteEntry(True), "paused")
+    model.mark_synced("B03", "T1")
+    announced: list[tuple[str, str, object]] = []
+    model.sig_entry_changed.connect(lambda *args: announced.append(tuple(args)))
+    assert model.resend_refused() == 2
+    assert announced == [("B01", "T1", ScoreEntry(Decimal("6"))), ("B02", "V1", VoteEntry(True))]
+    assert model.cell_state("B01", "T1") is CellState.UNSYNCED
+    assert model.cell_state("B02", "V1") is CellState.UNSYNCED
+    assert model.cell_state("B03", "T1") is CellState.SYNCED
+    assert model.resend_refused() == 0  # once: nothing refused any more
+    assert len(announced) == 2
+
+
+def test_counts_for_the_submit_button(model: ScoreGridModel) -> None:
+    cells = model.rowCount() * model.total_column
+    assert model.missing_count() == cells
+    assert edit(model, 0, "T1", "6")
+    assert not edit(model, 0, "T2", "7.3")  # refused as typed: an error, no value
+    assert (model.missing_count(), model.error_count(), model.unsynced_count()) == (cells - 1, 1, 1)
+    model.mark_refused("B01", "T1", None, "paused")
+    assert (model.refused_count(), model.unsynced_count()) == (1, 0)
+    model.load_entries({("B02", "T1"): ScoreEntry(Decimal("1"))})
+    assert model.missing_count() == cells - 2
+
+
+def test_load_entries_clears_a_refusal(model: ScoreGridModel) -> None:
+    assert edit(model, 0, "T1", "6")
+    model.mark_refused("B01", "T1", None, "paused")
+    model.load_entries({("B01", "T1"): ScoreEntry(Decimal("6"))})
+    assert model.cell_state("B01", "T1") is CellState.SYNCED
+    assert model.refused_count() == 0
+    tip = model.data(model.index(0, column(model, "T1")), Qt.ItemDataRole.ToolTipRole)
+    assert "服务器未接受" not in tip
+
+
 def test_tooltip_shows_range_step_and_guidance(model: ScoreGridModel) -> None:
     tip = model.data(model.index(0, 0), Qt.ItemDataRole.ToolTipRole)
     assert "分值范围 0–8，步长 0.5" in tip
@@ -307,6 +382,17 @@ def test_keyboard_entry_moves_down_and_shows_refusals(qtbot: QtBot, model: Score
     assert shown(model, 1, "T1") == "3"
     assert sheet.status_label.text() == ""
     assert view.currentIndex().row() == 2
+
+
+def test_selecting_a_refused_cell_shows_the_servers_reason(qtbot: QtBot, model: ScoreGridModel) -> None:
+    sheet = ScoreSheet(model)
+    qtbot.addWidget(sheet)
+    assert edit(model, 0, "T1", "6")
+    model.mark_refused("B01", "T1", None, "the session is paused")
+    sheet.view.setCurrentIndex(model.index(1, 0))
+    assert sheet.status_label.text() == ""
+    sheet.view.setCurrentIndex(model.index(0, 0))
+    assert sheet.status_label.text() == "服务器未接受：the session is paused"
 
 
 def test_read_only_view_does_not_start_editing(qtbot: QtBot, model: ScoreGridModel) -> None:

@@ -207,6 +207,7 @@ def test_scores_entered_in_the_grid_are_recorded_and_marked_synced(qtbot: QtBot,
 
     model = window.detailed_page.model
     assert model is not None
+    qtbot.waitUntil(lambda: not model.read_only, timeout=WAIT)  # editable once the saved sheet is read
     column = next(
         c for c in range(model.total_column) if (crit := model.criterion(c)) and crit.kind is ItemKind.SCORE
     )

@@ -196,6 +196,25 @@ def temporary_texts(expert: Expert, column: int) -> dict[int, str]:
     return texts
 
 
+def submit_detailed(qtbot: QtBot, expert: Expert) -> None:
+    """Click 提交详细评审 once the sheet is complete, answering the confirmation through the page's hook."""
+    page = expert.window.detailed_page
+    asked: list[int] = []
+
+    def confirm(unsynced: int) -> bool:
+        asked.append(unsynced)
+        return True
+
+    page.set_confirmation(confirm)  # instead of the modal QMessageBox
+    qtbot.waitUntil(page.submit_button.isEnabled, timeout=WAIT)
+    page.submit_button.click()
+    assert len(asked) == 1
+    assert not page.submit_button.isEnabled()
+    assert expert.grid().read_only
+    qtbot.waitUntil(lambda: expert.me().detailed_submitted, timeout=WAIT)
+    assert page.status_label.text().startswith("已提交。")
+
+
 # -- the whole session ---------------------------------------------------------------------------------
 
 
@@ -286,10 +305,9 @@ def test_a_whole_session_through_six_windows_with_link_cuts(qtbot: QtBot, commit
         assert expert.link.cuts >= 1
         assert_exactly_once(committee.server, expert)
 
-    # Seal the sheets. The detailed page has no submit button yet: recorded through each window's own
-    # engine (local first, the same outbox and device numbering as the grid's changes).
+    # Seal the sheets through each window's 提交详细评审 button, the confirmation answered by the hook.
     for expert in experts.values():
-        expert.engine.record("SubmitDetailed")
+        submit_detailed(qtbot, expert)
     for expert in experts.values():
         qtbot.waitUntil(lambda e=expert: e.shows(e.window.summary_page), timeout=WAIT)  # type: ignore[misc]
         assert expert.grid().read_only
@@ -412,16 +430,9 @@ def test_a_pause_from_the_supervisors_console_locks_every_grid(qtbot: QtBot, com
         assert server_values(committee.server_sheet(expert.person_id)) == grid_values(expert.grid())
 
 
-# -- a known gap: changes queued before a pause ------------------------------------------------------------
+# -- changes queued before a pause -------------------------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a score typed while the link was down reaches the server after the supervisor paused the "
-    "session: the server refuses it (FAILED_PRECONDITION: paused), the sync engine counts it as answered "
-    "(status bar 未同步变更: 0), and SessionWindow neither marks the grid cell refused nor records it again "
-    "after the resume: the cell stays 'unsynced' in the grid and the value never reaches the server",
-)
 def test_a_score_queued_before_a_pause_reaches_the_server_after_the_resume(
     qtbot: QtBot, committee: Committee
 ) -> None:
@@ -452,9 +463,8 @@ def test_a_score_queued_before_a_pause_reaches_the_server_after_the_resume(
     qtbot.waitUntil(lambda: not committee.server_view().paused, timeout=WAIT)
     qtbot.waitUntil(lambda: not e01.grid().read_only, timeout=WAIT)
 
-    # What the expert typed is not lost: it reaches the server, and the cell says so.
-    # (A bounded wait: today nothing more happens, and the marker expects this to fail.)
-    qtbot.waitUntil(
-        lambda: server_values(committee.server_sheet("E01")) == grid_values(model), timeout=15_000
-    )
-    assert all_cells_synced(model)
+    # What the expert typed is not lost: it is recorded again after the resume, reaches the server, and
+    # the cell says so.
+    qtbot.waitUntil(lambda: server_values(committee.server_sheet("E01")) == grid_values(model), timeout=WAIT)
+    qtbot.waitUntil(lambda: all_cells_synced(model), timeout=WAIT)
+    assert stored_score_changes(committee.server, "E01") == {(model.bidder_id(0), criterion.id): 1}
