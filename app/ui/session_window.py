@@ -314,12 +314,18 @@ class CheckInPage(QWidget):
         self.status_label.setText(
             (self.tr("已签到。") + waiting_for(view)) if done else self.tr("请点击签到。")
         )
+        venues = {venue.id: venue for venue in view.venues}
         self.members_list.clear()
         for member in view.members:
             if member.status != "active":
                 continue
             mark = self.tr("✓ 已签到") if member.checked_in else self.tr("… 未签到")
-            self.members_list.addItem(f"{member.person_id} {member.name} — {mark}")
+            venue = venues.get(member.venue_id)
+            where = ""
+            if venue is not None:
+                kind = self.tr("主场") if venue.is_main else self.tr("副场")
+                where = f"（{venue.name}，{kind}）"
+            self.members_list.addItem(f"{member.person_id} {member.name}{where} — {mark}")
 
 
 PLEDGE_TEXT = QT_TRANSLATE_NOOP(
