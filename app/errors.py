@@ -10,20 +10,12 @@ import errno
 from collections.abc import Callable
 from typing import cast
 
-import grpc
 from PySide6 import QtCore
 from PySide6.QtCore import QCoreApplication
 
-from app.room_config import (
-    CaFileError,
-    ConnectionCheckError,
-    CredentialCaMismatch,
-    RoomConfigError,
-    RoomConfigNotWritable,
-)
-from app.services.cache import CacheCorrupt, CacheError, CacheLocked, CacheMissing
-from app.services.documents import DocumentError
-from bideval.identity.credential import CorruptCredential, CredentialError, WrongPin
+# The exception classes (grpc, the cache with SQLCipher, the credential with cryptography, the documents) are
+# imported inside the functions: the login window imports this module before its first paint, which must
+# not wait for them; errors are described later, when those modules are mostly loaded anyway.
 
 # Trailing metadata the server sets when it refuses an outdated client (its message is already for users).
 REQUIRED_VERSION_TRAILER = "x-bideval-required-client-version"
@@ -34,13 +26,14 @@ QT_TRANSLATE_NOOP = cast(Callable[[str, str], str], QtCore.QT_TRANSLATE_NOOP)
 """Marks a table's text for lupdate (typed: PySide6's stub says ``object``); translated where shown."""
 
 _STATUS_TEXT = {
-    grpc.StatusCode.UNAVAILABLE: QT_TRANSLATE_NOOP("errors", "无法连接评标服务器，请检查网络或服务器地址"),
-    grpc.StatusCode.DEADLINE_EXCEEDED: QT_TRANSLATE_NOOP("errors", "服务器响应超时，稍后自动重试"),
-    grpc.StatusCode.UNAUTHENTICATED: QT_TRANSLATE_NOOP("errors", "身份认证失败"),
-    grpc.StatusCode.PERMISSION_DENIED: QT_TRANSLATE_NOOP("errors", "无权执行此操作"),
-    grpc.StatusCode.FAILED_PRECONDITION: QT_TRANSLATE_NOOP("errors", "当前步骤不允许此操作"),
-    grpc.StatusCode.INVALID_ARGUMENT: QT_TRANSLATE_NOOP("errors", "输入有误"),
-    grpc.StatusCode.NOT_FOUND: QT_TRANSLATE_NOOP("errors", "未找到"),
+    # Keyed by grpc.StatusCode's name, so that building the table needs no grpc.
+    "UNAVAILABLE": QT_TRANSLATE_NOOP("errors", "无法连接评标服务器，请检查网络或服务器地址"),
+    "DEADLINE_EXCEEDED": QT_TRANSLATE_NOOP("errors", "服务器响应超时，稍后自动重试"),
+    "UNAUTHENTICATED": QT_TRANSLATE_NOOP("errors", "身份认证失败"),
+    "PERMISSION_DENIED": QT_TRANSLATE_NOOP("errors", "无权执行此操作"),
+    "FAILED_PRECONDITION": QT_TRANSLATE_NOOP("errors", "当前步骤不允许此操作"),
+    "INVALID_ARGUMENT": QT_TRANSLATE_NOOP("errors", "输入有误"),
+    "NOT_FOUND": QT_TRANSLATE_NOOP("errors", "未找到"),
 }
 
 
@@ -50,6 +43,18 @@ def _tr(text: str) -> str:
 
 def _describe_setup(error: BaseException) -> str | None:
     """Room configuration, local disk and connection-test failures (install-time faults)."""
+    import grpc
+
+    from app.room_config import (
+        CaFileError,
+        ConnectionCheckError,
+        CredentialCaMismatch,
+        RoomConfigError,
+        RoomConfigNotWritable,
+    )
+    from app.services.cache import CacheCorrupt, CacheError, CacheLocked, CacheMissing
+    from bideval.identity.credential import CredentialError
+
     if isinstance(error, (grpc.RpcError, CredentialError)):
         return None  # a server's "disk is full" is not this PC's
     if isinstance(error, CredentialCaMismatch):
@@ -86,6 +91,11 @@ def _describe_setup(error: BaseException) -> str | None:
 
 
 def describe(error: BaseException) -> str:
+    import grpc
+
+    from app.services.documents import DocumentError
+    from bideval.identity.credential import CorruptCredential, CredentialError, WrongPin
+
     if isinstance(error, DocumentError):
         return str(error)  # written for the user already (app/services/documents.py)
     setup = _describe_setup(error)
@@ -102,7 +112,7 @@ def describe(error: BaseException) -> str:
         trailers = dict(error.trailing_metadata() or ()) if isinstance(error, grpc.Call) else {}
         if REQUIRED_VERSION_TRAILER in trailers:
             return error.details() or _tr("客户端版本过旧，请联系考场工作人员安装新版本")
-        known = _STATUS_TEXT.get(code)
+        known = _STATUS_TEXT.get(code.name)
         headline = _tr(known) if known is not None else _tr("服务器错误（%1）").replace("%1", code.name)
         details = error.details() or ""
         return f"{headline}: {details}" if details and code is not grpc.StatusCode.UNAVAILABLE else headline
@@ -111,6 +121,8 @@ def describe(error: BaseException) -> str:
 
 def is_transient(error: BaseException) -> bool:
     """Failures the sync worker retries silently instead of showing."""
+    import grpc
+
     return isinstance(error, grpc.RpcError) and error.code() in (
         grpc.StatusCode.UNAVAILABLE,
         grpc.StatusCode.DEADLINE_EXCEEDED,

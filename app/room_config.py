@@ -7,29 +7,25 @@ server, whatever CA a credential file carries.
 
 No Qt here except inside ``apply_kiosk`` (imported lazily), so loading and checking the file is testable
 without a GUI; the staff PIN is kept as an scrypt hash, never in plain text.
+
+The client reads this file before its login window first paints, so reading it is cheap: cryptography (the
+CA certificate checks), ssl/socket (the connection test) and hashlib (the staff PIN) are imported inside the
+functions that use them. ``load_room_config(check_ca=False)`` leaves the CA check out, for the client to
+run (:func:`check_ca_file`) right after the first paint and before the login can be submitted.
 """
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
 import ipaddress
 import os
 import re
-import secrets
-import socket
-import ssl
 import sys
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes
-
 if TYPE_CHECKING:
+    from cryptography import x509
     from PySide6.QtWidgets import QWidget
 
 CONFIG_ENV = "BIDEVAL_ROOM_CONFIG"
@@ -128,6 +124,8 @@ def check_address(address: str) -> str:
 
 def check_ca_file(path: Path) -> tuple[x509.Certificate, bytes]:
     """The CA certificate and its PEM bytes, or CaFileError naming the file and what is wrong."""
+    from cryptography import x509
+
     try:
         data = path.read_bytes()
     except FileNotFoundError:
@@ -153,6 +151,8 @@ def check_ca_file(path: Path) -> tuple[x509.Certificate, bytes]:
 
 
 def ca_summary(path: Path) -> CaSummary:
+    from cryptography.hazmat.primitives import hashes
+
     certificate, _pem = check_ca_file(path)
     digest = certificate.fingerprint(hashes.SHA256()).hex().upper()
     return CaSummary(
@@ -174,6 +174,9 @@ def check_venue(venue_id: str) -> str:
 
 
 def hash_staff_pin(pin: str) -> str:
+    import base64
+    import secrets
+
     check_staff_pin(pin)
     salt = secrets.token_bytes(16)
     digest = _scrypt(pin, salt, _SCRYPT_N, _SCRYPT_R, _SCRYPT_P)
@@ -188,6 +191,9 @@ def check_staff_pin(pin: str) -> None:
 
 def verify_staff_pin(pin_hash: str, pin: str) -> bool:
     """Slow on purpose (scrypt): call it off the GUI thread."""
+    import base64
+    import hmac
+
     try:
         kind, n, r, p, salt, digest = pin_hash.split("$")
         if kind != "scrypt":
@@ -200,6 +206,8 @@ def verify_staff_pin(pin_hash: str, pin: str) -> bool:
 
 
 def _scrypt(pin: str, salt: bytes, n: int, r: int, p: int) -> bytes:
+    import hashlib
+
     return hashlib.scrypt(pin.encode("utf-8"), salt=salt, n=n, r=r, p=p, maxmem=_SCRYPT_MAXMEM, dklen=32)
 
 
@@ -213,11 +221,12 @@ def _check_pin_hash(pin_hash: str) -> str:
 # --- reading and writing ------------------------------------------------------------------------------
 
 
-def load_room_config(path: Path | None = None) -> RoomConfig | None:
+def load_room_config(path: Path | None = None, *, check_ca: bool = True) -> RoomConfig | None:
     """The room's configuration, or None when this PC has none (a developer machine, or not set up yet).
 
     Raises RoomConfigError for a file that exists but is unreadable or wrong: the client must not fall back
-    to trusting some other CA.
+    to trusting some other CA. ``check_ca=False`` reads and checks everything but the CA file (which needs
+    cryptography): the caller then runs :func:`check_ca_file` on ``ca_file`` before trusting anything.
     """
     path = path or default_config_path()
     try:
@@ -228,14 +237,16 @@ def load_room_config(path: Path | None = None) -> RoomConfig | None:
         raise RoomConfigError(
             f"room configuration {path} cannot be read: {error.strerror or error}"
         ) from None
+    import tomllib  # here: a PC without room configuration (development, the benchmark) never needs it
+
     try:
         document = tomllib.loads(data.decode("utf-8"))
     except (UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
         raise RoomConfigError(f"room configuration {path} is not valid TOML: {error}") from None
-    return _parse(document, path)
+    return _parse(document, path, check_ca)
 
 
-def _parse(document: dict[str, Any], path: Path) -> RoomConfig:
+def _parse(document: dict[str, Any], path: Path, check_ca: bool = True) -> RoomConfig:
     unknown = sorted(set(document) - KNOWN_KEYS)
     if unknown:
         raise RoomConfigError(f"room configuration {path}: unknown keys {', '.join(unknown)}")
@@ -255,7 +266,8 @@ def _parse(document: dict[str, Any], path: Path) -> RoomConfig:
     ca_file = Path(document["ca_file"])
     if not ca_file.is_absolute():
         ca_file = path.parent / ca_file  # relative to the configuration, so the installer can ship both
-    check_ca_file(ca_file)
+    if check_ca:
+        check_ca_file(ca_file)
     try:
         server = check_address(document["server"])
         venue_id = check_venue(document["venue_id"])
@@ -316,6 +328,8 @@ def write_room_config(
 
 
 def _write_atomically(path: Path, data: bytes) -> None:
+    import secrets
+
     temporary = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
     try:
         with temporary.open("xb") as handle:
@@ -334,6 +348,9 @@ def _write_atomically(path: Path, data: bytes) -> None:
 
 def check_credential_ca(config: RoomConfig, credential_ca_pem: bytes) -> None:
     """Refuse a credential issued under another CA than the room's (a stray test credential, a forgery)."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes
+
     room_ca, _pem = check_ca_file(config.ca_file)
     try:
         credential_ca = x509.load_pem_x509_certificate(credential_ca_pem)
@@ -352,6 +369,11 @@ def check_connection(address: str, ca_file: Path, timeout: float = 5.0) -> str:
     No client certificate is sent (staff have none at setup time): the server then refuses the session,
     but only after we verified its certificate, which is what this check is about.
     """
+    import socket
+    import ssl
+
+    from cryptography import x509
+
     check_address(address)
     _ca, _pem = check_ca_file(ca_file)
     host = address.rpartition(":")[0].strip("[]")

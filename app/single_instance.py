@@ -10,10 +10,12 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from platformdirs import user_data_dir
 from PySide6.QtCore import QLockFile
 
-from app.services.session_start import DATA_DIR_ENV
+DATA_DIR_ENV = "BIDEVAL_CLIENT_DATA"
+"""The same variable as ``app.services.session_start.DATA_DIR_ENV`` (a test keeps them equal): spelled out
+here because the lock is taken before the login window paints, and session_start brings the whole session
+machinery (gRPC, SQLCipher) with it."""
 
 LOCK_NAME = "bideval-client.lock"
 
@@ -28,7 +30,12 @@ class InstanceLockError(OSError):
 
 def data_root() -> Path:
     """The per-user data folder (its ``sessions`` subfolder holds the caches; see session_start)."""
-    return Path(os.environ.get(DATA_DIR_ENV) or user_data_dir("bideval", appauthor=False))
+    override = os.environ.get(DATA_DIR_ENV)
+    if override:
+        return Path(override)
+    from platformdirs import user_data_dir  # a few ms before the first paint: only when needed
+
+    return Path(user_data_dir("bideval", appauthor=False))
 
 
 class SingleInstance:

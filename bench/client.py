@@ -78,7 +78,9 @@ DEFAULT_REPLAY = 10_000
 DEFAULT_EDITS = 1000
 PAINT_RUNS = 5
 PDF_PAGES = 300
-GUI_MODULES = "app.ui.login, app.ui.session_window"  # what app.main imports before the window shows
+# What app.main imports before the login window shows (the session window and the services come after the
+# first paint: tests/app/test_startup.py).
+GUI_MODULES = "app.main, app.ui.login, app.i18n, app.room_config, app.single_instance, app.errors"
 
 # -- first paint ------------------------------------------------------------------------------------------
 
@@ -110,7 +112,13 @@ BARE_HARNESS = (
 
 def time_to_paint(code: str) -> float:
     """Seconds from starting a fresh interpreter to the first paint of its window."""
-    env = {**os.environ, "QT_QPA_PLATFORM": os.environ.get("QT_QPA_PLATFORM", "offscreen")}
+    # Its own data folder: a client open on this PC would otherwise hold the single-instance lock.
+    data = tempfile.mkdtemp(prefix="bideval-bench-paint-")
+    env = {
+        **os.environ,
+        "QT_QPA_PLATFORM": os.environ.get("QT_QPA_PLATFORM", "offscreen"),
+        "BIDEVAL_CLIENT_DATA": data,
+    }
     began = time.perf_counter()
     process = subprocess.Popen(
         [sys.executable, "-c", code],
@@ -124,6 +132,7 @@ def time_to_paint(code: str) -> float:
     line = process.stdout.readline()
     seconds = time.perf_counter() - began
     process.wait(timeout=30)
+    shutil.rmtree(data, ignore_errors=True)
     if line.strip() != "painted":
         raise RuntimeError(f"the harness did not paint (exit {process.returncode})")
     return seconds

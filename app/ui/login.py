@@ -2,6 +2,11 @@
 
 Also what every window of the client names alike: the workflow's phases and the roles as users read them
 (:func:`phase_text`, :func:`role_text`) and a session window's title (:func:`window_title`).
+
+The window paints before anything heavy is loaded: this module imports only Qt and small modules of ours at
+load time, and gRPC, cryptography, SQLCipher and the generated API inside the functions that need them
+(``log_in`` on a worker thread, the credential peek after the first paint). tests/app/test_startup.py
+guards it.
 """
 
 from __future__ import annotations
@@ -12,12 +17,12 @@ import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import cast
+from typing import TYPE_CHECKING, cast
 
 from PySide6 import QtCore
-from PySide6.QtCore import QCoreApplication, QSettings, Qt, Signal
+from PySide6.QtCore import QCoreApplication, QSettings, QTimer, Signal
+from PySide6.QtGui import QPaintEvent
 from PySide6.QtWidgets import (
-    QFileDialog,
     QFormLayout,
     QHBoxLayout,
     QLabel,
@@ -27,48 +32,57 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
+from shiboken6 import isValid
 
 from app.errors import describe
 from app.i18n import LanguageSelector, retranslate_on_change
 from app.operations import run_in_background
-from app.room_config import RoomConfig, check_credential_ca
-from app.services.connection import ApiClient, Endpoint, Sequencer, open_channel
-from app.services.session_start import OpenedSession, cache_directory, open_session
-from bideval.audit.signing import SoftwareSigner
-from bideval.identity.credential import peek_credential, unlock_credential
-from bideval.identity.pki import Role, cert_from_pem
-from bideval.v1 import common_pb2, diagnostics_service_pb2, evaluation_service_pb2
+from app.room_config import RoomConfig, check_ca_file
+
+if TYPE_CHECKING:
+    from app.services.connection import ApiClient
+    from app.services.session_start import OpenedSession
+    from bideval.identity.credential import CredentialInfo
+    from bideval.v1 import common_pb2
 
 QT_TRANSLATE_NOOP = cast(Callable[[str, str], str], QtCore.QT_TRANSLATE_NOOP)
 """Marks a table's text for lupdate (typed: PySide6's stub says ``object``); translated where shown."""
 
-FINISHED = frozenset({common_pb2.PHASE_CLOSED, common_pb2.PHASE_FAILED_TENDER})
+FINISHED = frozenset({"PHASE_CLOSED", "PHASE_FAILED_TENDER"})
+"""The phases (``common_pb2.Phase`` names) of a session that is over: nothing to open at login."""
+
+# The tables are keyed by the enum values' names (``common_pb2.Phase.Name``): building them needs no protobuf.
 PHASE_TEXT = {
-    common_pb2.PHASE_CHECK_IN: QT_TRANSLATE_NOOP("Phase", "签到"),
-    common_pb2.PHASE_PLEDGE: QT_TRANSLATE_NOOP("Phase", "承诺书"),
-    common_pb2.PHASE_RECUSAL: QT_TRANSLATE_NOOP("Phase", "回避声明"),
-    common_pb2.PHASE_LEADER_ELECTION: QT_TRANSLATE_NOOP("Phase", "推选组长"),
-    common_pb2.PHASE_AWAITING_START: QT_TRANSLATE_NOOP("Phase", "等待开始"),
-    common_pb2.PHASE_PRELIMINARY_REVIEW: QT_TRANSLATE_NOOP("Phase", "初步评审"),
-    common_pb2.PHASE_DETAILED_REVIEW: QT_TRANSLATE_NOOP("Phase", "详细评审"),
-    common_pb2.PHASE_SUMMARY: QT_TRANSLATE_NOOP("Phase", "汇总"),
-    common_pb2.PHASE_REPORT: QT_TRANSLATE_NOOP("Phase", "评标报告签字"),
-    common_pb2.PHASE_CLOSED: QT_TRANSLATE_NOOP("Phase", "评标结束"),
-    common_pb2.PHASE_FAILED_TENDER: QT_TRANSLATE_NOOP("Phase", "流标"),
+    "PHASE_CHECK_IN": QT_TRANSLATE_NOOP("Phase", "签到"),
+    "PHASE_PLEDGE": QT_TRANSLATE_NOOP("Phase", "承诺书"),
+    "PHASE_RECUSAL": QT_TRANSLATE_NOOP("Phase", "回避声明"),
+    "PHASE_LEADER_ELECTION": QT_TRANSLATE_NOOP("Phase", "推选组长"),
+    "PHASE_AWAITING_START": QT_TRANSLATE_NOOP("Phase", "等待开始"),
+    "PHASE_PRELIMINARY_REVIEW": QT_TRANSLATE_NOOP("Phase", "初步评审"),
+    "PHASE_DETAILED_REVIEW": QT_TRANSLATE_NOOP("Phase", "详细评审"),
+    "PHASE_SUMMARY": QT_TRANSLATE_NOOP("Phase", "汇总"),
+    "PHASE_REPORT": QT_TRANSLATE_NOOP("Phase", "评标报告签字"),
+    "PHASE_CLOSED": QT_TRANSLATE_NOOP("Phase", "评标结束"),
+    "PHASE_FAILED_TENDER": QT_TRANSLATE_NOOP("Phase", "流标"),
 }
 """Each phase's name (source text): shown through :func:`phase_text`."""
 
 ROLE_TEXT = {
-    common_pb2.ROLE_EXPERT: QT_TRANSLATE_NOOP("Role", "专家"),
-    common_pb2.ROLE_SUPERVISOR: QT_TRANSLATE_NOOP("Role", "监督人员"),
-    common_pb2.ROLE_OPERATOR: QT_TRANSLATE_NOOP("Role", "工作人员"),
+    "ROLE_EXPERT": QT_TRANSLATE_NOOP("Role", "专家"),
+    "ROLE_SUPERVISOR": QT_TRANSLATE_NOOP("Role", "监督人员"),
+    "ROLE_OPERATOR": QT_TRANSLATE_NOOP("Role", "工作人员"),
 }
 """Each role's name (source text): shown through :func:`role_text`."""
 
 
 def phase_text(phase: common_pb2.Phase.ValueType) -> str:
     """The phase's name as the user reads it ("?" for a phase this client does not know)."""
-    text = PHASE_TEXT.get(phase)
+    from bideval.v1 import common_pb2
+
+    try:
+        text = PHASE_TEXT.get(common_pb2.Phase.Name(phase))
+    except ValueError:
+        text = None
     return QCoreApplication.translate("Phase", text) if text is not None else "?"
 
 
@@ -77,9 +91,14 @@ def role_text(role: common_pb2.Role.ValueType | str) -> str:
     ("ROLE_EXPERT") or a credential's role ("expert")."""
     if isinstance(role, str):
         name = role if role.startswith("ROLE_") else "ROLE_" + role.upper()
-        text = {common_pb2.Role.Name(value): text for value, text in ROLE_TEXT.items()}.get(name)
     else:
-        text = ROLE_TEXT.get(role)
+        from bideval.v1 import common_pb2
+
+        try:
+            name = common_pb2.Role.Name(role)
+        except ValueError:
+            name = ""
+    text = ROLE_TEXT.get(name)
     return QCoreApplication.translate("Role", text) if text is not None else "?"
 
 
@@ -139,6 +158,15 @@ def log_in(address: str, credential: Path, pin: str, room: RoomConfig | None = N
 
     With a room configuration the server is trusted only through the room's CA, and a credential issued
     under another CA is refused before the PIN is even tried."""
+    # Imported here, on the worker thread: the window painted long before (see the module docstring).
+    from app.room_config import check_credential_ca
+    from app.services.connection import ApiClient, Endpoint, Sequencer, open_channel
+    from app.services.session_start import cache_directory, open_session
+    from bideval.audit.signing import SoftwareSigner
+    from bideval.identity.credential import peek_credential, unlock_credential
+    from bideval.identity.pki import Role, cert_from_pem
+    from bideval.v1 import common_pb2, diagnostics_service_pb2, evaluation_service_pb2
+
     ca_pem: bytes | None = None
     if room is not None:
         check_credential_ca(room, peek_credential(credential).ca_cert_pem)
@@ -157,7 +185,8 @@ def log_in(address: str, credential: Path, pin: str, room: RoomConfig | None = N
         raise
     entries = tuple(SessionEntry(s.project_name, s.lot_name, s.phase, s.paused) for s in listed.sessions)
     opened = None
-    open_sessions = [s for s in listed.sessions if s.phase not in FINISHED]
+    finished = {common_pb2.Phase.Value(name) for name in FINISHED}
+    open_sessions = [s for s in listed.sessions if s.phase not in finished]
     # Supervisors too: their decisions are signed and queued like changes, and their witness co-signs.
     if unlocked.identity.role in (Role.EXPERT, Role.SUPERVISOR) and open_sessions:
         try:
@@ -168,14 +197,47 @@ def log_in(address: str, credential: Path, pin: str, room: RoomConfig | None = N
     return LoginResult(client, info.caller_name, common_pb2.Role.Name(info.caller_role), entries, opened)
 
 
+PAINT_FALLBACK_MS = 1000
+"""A ``paint_first`` window that is not painted within this time (hidden, minimised) starts its checks
+anyway: they must not wait for the screen forever."""
+
+
+def read_holder(text: str, room: RoomConfig | None) -> CredentialInfo | None:
+    """Who the credential file ``text`` belongs to, read without the PIN (None: no file there). With a room
+    configuration a credential issued under another CA is refused here already (CredentialCaMismatch), as
+    soon as the file is chosen, not only after the PIN (the login refuses it too)."""
+    path = Path(text)
+    if not text or not path.is_file():
+        return None
+    from app.room_config import check_credential_ca
+    from bideval.identity.credential import peek_credential
+
+    info = peek_credential(path)
+    if room is not None:
+        check_credential_ca(room, info.ca_cert_pem)
+    return info
+
+
 class LoginWindow(QWidget):
     """Server, credential file and PIN, with the language selector (中文 / English) at the top right.
 
     Choosing a language switches the whole client (:func:`app.i18n.switch_language`) and stores the choice:
-    this window retranslates itself at once, and the windows opened after login are made in it."""
+    this window retranslates itself at once, and the windows opened after login are made in it.
+
+    ``paint_first`` (the program's start, app/main.py): the window paints before anything slow happens.
+    The credential's holder is read and the room's CA file checked (both load cryptography) right after the
+    first paint, off the GUI thread; until the CA check passed the login cannot be submitted (a PIN entered
+    meanwhile is submitted once it passed). Without it (tests, tools) the holder is read in the constructor
+    and ``room``, if any, was loaded with its CA checked (``load_room_config()``)."""
 
     sig_logged_in = Signal(object)
     """Emitted with a LoginResult once the server accepted the credential."""
+    sig_ready = Signal()
+    """``paint_first``: emitted after the first paint once the room's CA file passed its check (at once
+    without a room configuration): from then on the login can be submitted."""
+    sig_room_failed = Signal(object)
+    """``paint_first``: emitted with the CaFileError when the room's CA file, checked after the first
+    paint, is unusable; the login stays disabled."""
 
     def __init__(
         self,
@@ -183,14 +245,24 @@ class LoginWindow(QWidget):
         credential: str = "",
         room: RoomConfig | None = None,
         settings: QSettings | None = None,
+        *,
+        paint_first: bool = False,
     ) -> None:
         """With a room configuration the server address is the room's and cannot be edited. ``settings``
-        is where the language choice is stored (default: the person's client settings)."""
+        is where the language choice is stored (default: the person's client settings). ``paint_first``:
+        ``room`` comes from ``load_room_config(check_ca=False)``, its CA file is checked after the first
+        paint (see the class)."""
         super().__init__()
         self.room = room
         # The status line as a function of the language: re-run when it changes (None: nothing to say).
         self._status: Callable[[], str] | None = None
         self._sessions: tuple[SessionEntry, ...] = ()
+        # What reading the credential file found (None: no file), shown in the language in effect.
+        self._holder: CredentialInfo | BaseException | None = None
+        self._before_first_paint = paint_first
+        self._room_unchecked = paint_first and room is not None
+        self._submit_waiting = False  # submitted while the room's CA was being checked
+        self._room_error: BaseException | None = None  # the room's CA failed its check: no login at all
         self.language_selector = LanguageSelector(self, settings)
         self.server_edit = QLineEdit(room.server if room else (server or "127.0.0.1:50051"))
         self.server_edit.setReadOnly(room is not None)
@@ -207,6 +279,7 @@ class LoginWindow(QWidget):
         self.status_label.setWordWrap(True)
         self.login_button = QPushButton()
         self.login_button.clicked.connect(self.submit)
+        self.login_button.setEnabled(not self._room_unchecked)
         self.sessions_list = QListWidget()
 
         self.server_caption = QLabel()
@@ -224,14 +297,22 @@ class LoginWindow(QWidget):
         form.addRow(self.credential_caption, credential_row)
         form.addRow(self.holder_caption, self.holder_label)
         form.addRow(self.pin_caption, self.pin_edit)
+        # Pushed to the right by a stretch rather than Qt.AlignmentFlag: Qt's namespace costs ~20 ms to load,
+        # which the first paint would wait for.
+        language_row = QHBoxLayout()
+        language_row.addStretch()
+        language_row.addWidget(self.language_selector)
         layout = QVBoxLayout(self)
-        layout.addWidget(self.language_selector, alignment=Qt.AlignmentFlag.AlignRight)
+        layout.addLayout(language_row)
         layout.addLayout(form)
         layout.addWidget(self.login_button)
         layout.addWidget(self.status_label)
         layout.addWidget(self.sessions_list)
+        self._show_holder(credential)
         self.retranslate()
         retranslate_on_change(self, self.retranslate)
+        if paint_first:
+            QTimer.singleShot(PAINT_FALLBACK_MS, self, self._after_first_paint)
 
     def retranslate(self) -> None:
         """Every text of the window in the language in effect (also called on each language switch)."""
@@ -243,45 +324,105 @@ class LoginWindow(QWidget):
         self.pin_caption.setText(self.tr("PIN 码"))
         self.browse_button.setText(self.tr("选择…"))
         self.login_button.setText(self.tr("登录"))
-        self._show_holder(self.credential_edit.text())
+        self._render_holder()
         self.status_label.setText(self._status() if self._status is not None else "")
         self.sessions_list.clear()
         self.sessions_list.addItems([session_line(entry) for entry in self._sessions])
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        super().paintEvent(event)
+        if self._before_first_paint:
+            # Queued: runs after this paint has been flushed, so nothing below can delay it.
+            QTimer.singleShot(0, self, self._after_first_paint)
+
+    def _after_first_paint(self) -> None:
+        if not self._before_first_paint:
+            return  # the paint and the fallback timer both ask; the first one does it
+        self._before_first_paint = False
+        room = self.room
+        if self._room_unchecked and room is not None:
+            run_in_background(lambda: check_ca_file(room.ca_file), self._room_checked, self._room_failed)
+        else:
+            self.sig_ready.emit()
+        text = self.credential_edit.text()
+        if text:
+            # The first read loads cryptography: off the GUI thread, so that typing the PIN is not held up.
+            run_in_background(
+                lambda: read_holder(text, room),
+                lambda info: self._holder_read(text, info),
+                lambda error: self._holder_read(text, error),
+            )
+
+    def _room_checked(self, _result: object) -> None:
+        if not isValid(self):
+            return  # closed meanwhile
+        self._room_unchecked = False
+        self.login_button.setEnabled(True)
+        self.sig_ready.emit()
+        if self._submit_waiting:
+            self._submit_waiting = False
+            self.submit()
+
+    def _room_failed(self, error: BaseException) -> None:
+        if not isValid(self):
+            return
+        self._submit_waiting = False
+        self._room_error = error
+        self._set_status(lambda: describe(error))
+        self.sig_room_failed.emit(error)
 
     def _set_status(self, status: Callable[[], str]) -> None:
         self._status = status
         self.status_label.setText(status())
 
     def _browse(self) -> None:
+        from PySide6.QtWidgets import QFileDialog  # a big class: loaded when asked for, not before the paint
+
         path, _filter = QFileDialog.getOpenFileName(self, self.tr("选择数字证书"), "", "bideval (*.bidcred)")
         if path:
             self.credential_edit.setText(path)
 
     def _show_holder(self, text: str) -> None:
+        if self._before_first_paint:
+            return  # read after the first paint (_after_first_paint), whatever the field holds then
         # Reading the certificate (no PIN, no key derivation) is fast enough for the GUI thread.
-        path = Path(text)
-        if not text or not path.is_file():
-            self.holder_label.setText("")
-            return
         try:
-            info = peek_credential(path)
-            if self.room is not None:
-                # Said as soon as the file is chosen, not only after the PIN (the login refuses it too).
-                check_credential_ca(self.room, info.ca_cert_pem)
+            self._holder = read_holder(text, self.room)
         except Exception as error:  # noqa: BLE001 - shown to the user, not hidden
-            self.holder_label.setText(describe(error))
-            return
-        identity = info.identity
-        self.holder_label.setText(
-            self.tr("%1（%2，%3）")
-            .replace("%1", identity.display_name)
-            .replace("%2", identity.person_id)
-            .replace("%3", role_text(identity.role.value))
-        )
+            self._holder = error
+        self._render_holder()
+
+    def _holder_read(self, text: str, holder: CredentialInfo | BaseException | None) -> None:
+        if not isValid(self) or self.credential_edit.text() != text:
+            return  # closed, or another file was chosen and shown meanwhile
+        self._holder = holder
+        self._render_holder()
+
+    def _render_holder(self) -> None:
+        holder = self._holder
+        if holder is None:
+            self.holder_label.setText("")
+        elif isinstance(holder, BaseException):
+            self.holder_label.setText(describe(holder))
+        else:
+            identity = holder.identity
+            self.holder_label.setText(
+                self.tr("%1（%2，%3）")
+                .replace("%1", identity.display_name)
+                .replace("%2", identity.person_id)
+                .replace("%3", role_text(identity.role.value))
+            )
 
     def submit(self) -> None:
+        if self._room_unchecked:
+            # Nothing is trusted before the room's CA passed its check (a fraction of a second after the
+            # first paint): submitted once it did; never when it failed, the status then says why.
+            if self._room_error is None:
+                self._submit_waiting = True
+                self._set_status(self._working_status)
+            return
         self.login_button.setEnabled(False)
-        self._set_status(lambda: self.tr("正在验证 PIN 码并连接服务器…"))
+        self._set_status(self._working_status)
         address, credential, pin, room = (
             self.server_edit.text(),
             Path(self.credential_edit.text()),
@@ -292,6 +433,9 @@ class LoginWindow(QWidget):
             address = room.server  # the field is read-only; the configuration is what counts
         self.pin_edit.clear()
         run_in_background(lambda: log_in(address, credential, pin, room), self._logged_in, self._failed)
+
+    def _working_status(self) -> str:
+        return self.tr("正在验证 PIN 码并连接服务器…")
 
     def _logged_in(self, result: LoginResult) -> None:
         self.login_button.setEnabled(True)

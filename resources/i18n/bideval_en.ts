@@ -50,14 +50,24 @@
         <translation>Click to check in.</translation>
     </message>
     <message>
-        <location filename="../../app/ui/session_window.py" line="321"/>
+        <location filename="../../app/ui/session_window.py" line="322"/>
         <source>… 未签到</source>
         <translation>… not checked in</translation>
     </message>
     <message>
-        <location filename="../../app/ui/session_window.py" line="321"/>
+        <location filename="../../app/ui/session_window.py" line="322"/>
         <source>✓ 已签到</source>
         <translation>✓ checked in</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/session_window.py" line="326"/>
+        <source>主场</source>
+        <translation>Main venue</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/session_window.py" line="326"/>
+        <source>副场</source>
+        <translation>Sub-venue</translation>
     </message>
 </context>
 <context>
@@ -279,38 +289,38 @@
 <context>
     <name>DetailedPage</name>
     <message>
-        <location filename="../../app/ui/session_window.py" line="583"/>
-        <location filename="../../app/ui/session_window.py" line="748"/>
+        <location filename="../../app/ui/session_window.py" line="589"/>
+        <location filename="../../app/ui/session_window.py" line="754"/>
         <source>提交详细评审</source>
         <translation>Submit the detailed review</translation>
     </message>
     <message>
-        <location filename="../../app/ui/session_window.py" line="590"/>
+        <location filename="../../app/ui/session_window.py" line="596"/>
         <source>&lt;h3&gt;详细评审&lt;/h3&gt;</source>
         <translation>&lt;h3&gt;Detailed review&lt;/h3&gt;</translation>
     </message>
     <message>
-        <location filename="../../app/ui/session_window.py" line="625"/>
+        <location filename="../../app/ui/session_window.py" line="631"/>
         <source>无法连接服务器，显示本机保存的评分：</source>
         <translation>Cannot reach the server; showing the scores saved on this computer: </translation>
     </message>
     <message>
-        <location filename="../../app/ui/session_window.py" line="664"/>
+        <location filename="../../app/ui/session_window.py" line="670"/>
         <source>无法读取已保存的评分: </source>
         <translation>Cannot read the saved scores: </translation>
     </message>
     <message>
-        <location filename="../../app/ui/session_window.py" line="698"/>
+        <location filename="../../app/ui/session_window.py" line="704"/>
         <source>已提交。</source>
         <translation>Submitted. </translation>
     </message>
     <message>
-        <location filename="../../app/ui/session_window.py" line="702"/>
+        <location filename="../../app/ui/session_window.py" line="708"/>
         <source>正在读取已保存的评分…</source>
         <translation>Reading the saved scores…</translation>
     </message>
     <message numerus="yes">
-        <location filename="../../app/ui/session_window.py" line="704"/>
+        <location filename="../../app/ui/session_window.py" line="710"/>
         <source>未同步的评分: %n 项</source>
         <translation>
             <numerusform>Unsynchronised scores: %n</numerusform>
@@ -318,22 +328,22 @@
         </translation>
     </message>
     <message>
-        <location filename="../../app/ui/session_window.py" line="718"/>
+        <location filename="../../app/ui/session_window.py" line="724"/>
         <source>已提交，不能再修改</source>
         <translation>Submitted; it can no longer be changed</translation>
     </message>
     <message>
-        <location filename="../../app/ui/session_window.py" line="720"/>
+        <location filename="../../app/ui/session_window.py" line="726"/>
         <source>正在读取已保存的评分</source>
         <translation>Reading the saved scores</translation>
     </message>
     <message>
-        <location filename="../../app/ui/session_window.py" line="722"/>
+        <location filename="../../app/ui/session_window.py" line="728"/>
         <source>当前不能提交（已暂停或正在同步）</source>
         <translation>Cannot submit now (paused or syncing)</translation>
     </message>
     <message numerus="yes">
-        <location filename="../../app/ui/session_window.py" line="724"/>
+        <location filename="../../app/ui/session_window.py" line="730"/>
         <source>有 %n 项评分未被服务器接受，请重新输入</source>
         <translation>
             <numerusform>%n score was not accepted by the server; please enter it again</numerusform>
@@ -341,7 +351,7 @@
         </translation>
     </message>
     <message numerus="yes">
-        <location filename="../../app/ui/session_window.py" line="726"/>
+        <location filename="../../app/ui/session_window.py" line="732"/>
         <source>有 %n 项输入有误，请更正</source>
         <translation>
             <numerusform>%n input is invalid; please correct it</numerusform>
@@ -349,7 +359,7 @@
         </translation>
     </message>
     <message numerus="yes">
-        <location filename="../../app/ui/session_window.py" line="728"/>
+        <location filename="../../app/ui/session_window.py" line="734"/>
         <source>还有 %n 项尚未评分</source>
         <translation>
             <numerusform>%n score is not entered yet</numerusform>
@@ -357,17 +367,17 @@
         </translation>
     </message>
     <message>
-        <location filename="../../app/ui/session_window.py" line="729"/>
+        <location filename="../../app/ui/session_window.py" line="735"/>
         <source>提交后不能再修改</source>
         <translation>It cannot be changed after submitting</translation>
     </message>
     <message>
-        <location filename="../../app/ui/session_window.py" line="745"/>
+        <location filename="../../app/ui/session_window.py" line="751"/>
         <source>提交后不能再修改详细评审的评分。确定提交吗？</source>
         <translation>After submitting, the detailed review scores can no longer be changed. Submit now?</translation>
     </message>
     <message numerus="yes">
-        <location filename="../../app/ui/session_window.py" line="747"/>
+        <location filename="../../app/ui/session_window.py" line="753"/>
         <source>其中 %n 项评分尚未同步，将在提交之前发送。</source>
         <translation>
             <numerusform> %n score is not synchronised yet; it will be sent before the submission.</numerusform>
@@ -570,17 +580,17 @@
 <context>
     <name>ElectionPage</name>
     <message>
-        <location filename="../../app/ui/session_window.py" line="475"/>
+        <location filename="../../app/ui/session_window.py" line="481"/>
         <source>投票</source>
         <translation>Vote</translation>
     </message>
     <message>
-        <location filename="../../app/ui/session_window.py" line="479"/>
+        <location filename="../../app/ui/session_window.py" line="485"/>
         <source>&lt;h3&gt;推选评标委员会组长&lt;/h3&gt;</source>
         <translation>&lt;h3&gt;Elect the committee leader&lt;/h3&gt;</translation>
     </message>
     <message numerus="yes">
-        <location filename="../../app/ui/session_window.py" line="516"/>
+        <location filename="../../app/ui/session_window.py" line="522"/>
         <source>%n 票已投</source>
         <translation>
             <numerusform>%n vote cast</numerusform>
@@ -588,7 +598,7 @@
         </translation>
     </message>
     <message numerus="yes">
-        <location filename="../../app/ui/session_window.py" line="516"/>
+        <location filename="../../app/ui/session_window.py" line="522"/>
         <source>第 %n 轮</source>
         <translation>
             <numerusform>Round %n</numerusform>
@@ -596,7 +606,7 @@
         </translation>
     </message>
     <message>
-        <location filename="../../app/ui/session_window.py" line="518"/>
+        <location filename="../../app/ui/session_window.py" line="524"/>
         <source>；您已投票给 %1。</source>
         <translation>; you voted for %1. </translation>
     </message>
@@ -635,67 +645,67 @@
 <context>
     <name>LoginWindow</name>
     <message>
-        <location filename="../../app/ui/login.py" line="105"/>
+        <location filename="../../app/ui/login.py" line="124"/>
         <source>（已暂停）</source>
         <translation> (paused)</translation>
     </message>
     <message>
-        <location filename="../../app/ui/login.py" line="238"/>
+        <location filename="../../app/ui/login.py" line="319"/>
         <source>远程异地评标系统 — 专家登录</source>
         <translation>Remote Off-site Bid Evaluation — expert sign-in</translation>
     </message>
     <message>
-        <location filename="../../app/ui/login.py" line="239"/>
+        <location filename="../../app/ui/login.py" line="320"/>
         <source>服务器地址</source>
         <translation>Server address</translation>
     </message>
     <message>
-        <location filename="../../app/ui/login.py" line="240"/>
+        <location filename="../../app/ui/login.py" line="321"/>
         <source>评标场地</source>
         <translation>Evaluation venue</translation>
     </message>
     <message>
-        <location filename="../../app/ui/login.py" line="241"/>
+        <location filename="../../app/ui/login.py" line="322"/>
         <source>数字证书文件</source>
         <translation>Digital certificate file</translation>
     </message>
     <message>
-        <location filename="../../app/ui/login.py" line="242"/>
+        <location filename="../../app/ui/login.py" line="323"/>
         <source>持有人</source>
         <translation>Holder</translation>
     </message>
     <message>
-        <location filename="../../app/ui/login.py" line="243"/>
+        <location filename="../../app/ui/login.py" line="324"/>
         <source>PIN 码</source>
         <translation>PIN</translation>
     </message>
     <message>
-        <location filename="../../app/ui/login.py" line="244"/>
+        <location filename="../../app/ui/login.py" line="325"/>
         <source>选择…</source>
         <translation>Choose…</translation>
     </message>
     <message>
-        <location filename="../../app/ui/login.py" line="245"/>
+        <location filename="../../app/ui/login.py" line="326"/>
         <source>登录</source>
         <translation>Sign in</translation>
     </message>
     <message>
-        <location filename="../../app/ui/login.py" line="256"/>
+        <location filename="../../app/ui/login.py" line="381"/>
         <source>选择数字证书</source>
         <translation>Choose the digital certificate</translation>
     </message>
     <message>
-        <location filename="../../app/ui/login.py" line="276"/>
+        <location filename="../../app/ui/login.py" line="410"/>
         <source>%1（%2，%3）</source>
         <translation>%1 (%2, %3)</translation>
     </message>
     <message>
-        <location filename="../../app/ui/login.py" line="284"/>
+        <location filename="../../app/ui/login.py" line="438"/>
         <source>正在验证 PIN 码并连接服务器…</source>
         <translation>Checking the PIN and connecting to the server…</translation>
     </message>
     <message>
-        <location filename="../../app/ui/login.py" line="301"/>
+        <location filename="../../app/ui/login.py" line="445"/>
         <source>已登录：%1（%2）</source>
         <translation>Signed in: %1 (%2)</translation>
     </message>
@@ -834,7 +844,7 @@
 <context>
     <name>PauseBanner</name>
     <message>
-        <location filename="../../app/ui/session_window.py" line="819"/>
+        <location filename="../../app/ui/session_window.py" line="825"/>
         <source>评标已暂停 — 暂停理由：%1</source>
         <translation>Evaluation paused — reason: %1</translation>
     </message>
@@ -842,57 +852,57 @@
 <context>
     <name>Phase</name>
     <message>
-        <location filename="../../app/ui/login.py" line="47"/>
+        <location filename="../../app/ui/login.py" line="56"/>
         <source>签到</source>
         <translation>Check in</translation>
     </message>
     <message>
-        <location filename="../../app/ui/login.py" line="48"/>
+        <location filename="../../app/ui/login.py" line="57"/>
         <source>承诺书</source>
         <translation>Pledge</translation>
     </message>
     <message>
-        <location filename="../../app/ui/login.py" line="49"/>
+        <location filename="../../app/ui/login.py" line="58"/>
         <source>回避声明</source>
         <translation>Recusal declaration</translation>
     </message>
     <message>
-        <location filename="../../app/ui/login.py" line="50"/>
+        <location filename="../../app/ui/login.py" line="59"/>
         <source>推选组长</source>
         <translation>Leader election</translation>
     </message>
     <message>
-        <location filename="../../app/ui/login.py" line="51"/>
+        <location filename="../../app/ui/login.py" line="60"/>
         <source>等待开始</source>
         <translation>Waiting to start</translation>
     </message>
     <message>
-        <location filename="../../app/ui/login.py" line="52"/>
+        <location filename="../../app/ui/login.py" line="61"/>
         <source>初步评审</source>
         <translation>Preliminary review</translation>
     </message>
     <message>
-        <location filename="../../app/ui/login.py" line="53"/>
+        <location filename="../../app/ui/login.py" line="62"/>
         <source>详细评审</source>
         <translation>Detailed review</translation>
     </message>
     <message>
-        <location filename="../../app/ui/login.py" line="54"/>
+        <location filename="../../app/ui/login.py" line="63"/>
         <source>汇总</source>
         <translation>Summary</translation>
     </message>
     <message>
-        <location filename="../../app/ui/login.py" line="55"/>
+        <location filename="../../app/ui/login.py" line="64"/>
         <source>评标报告签字</source>
         <translation>Signing the evaluation report</translation>
     </message>
     <message>
-        <location filename="../../app/ui/login.py" line="56"/>
+        <location filename="../../app/ui/login.py" line="65"/>
         <source>评标结束</source>
         <translation>Evaluation closed</translation>
     </message>
     <message>
-        <location filename="../../app/ui/login.py" line="57"/>
+        <location filename="../../app/ui/login.py" line="66"/>
         <source>流标</source>
         <translation>Failed tender</translation>
     </message>
@@ -900,28 +910,28 @@
 <context>
     <name>PledgePage</name>
     <message>
-        <location filename="../../app/ui/session_window.py" line="325"/>
-        <location filename="../../app/ui/session_window.py" line="327"/>
+        <location filename="../../app/ui/session_window.py" line="331"/>
+        <location filename="../../app/ui/session_window.py" line="333"/>
         <source>本人承诺: 遵守评标纪律，客观公正地履行职责；不私下接触投标人，不收受财物；不透露评审情况；存在应当回避的情形时主动回避；服从监督。</source>
         <translation>I pledge to observe the evaluation discipline and perform my duties objectively and impartially; not to contact bidders privately or accept money or gifts; not to disclose the deliberations; to recuse myself whenever a ground for recusal applies; and to accept supervision.</translation>
     </message>
     <message>
-        <location filename="../../app/ui/session_window.py" line="345"/>
+        <location filename="../../app/ui/session_window.py" line="351"/>
         <source>我已阅读并同意</source>
         <translation>I have read and agree</translation>
     </message>
     <message>
-        <location filename="../../app/ui/session_window.py" line="351"/>
+        <location filename="../../app/ui/session_window.py" line="357"/>
         <source>&lt;h3&gt;评标纪律承诺书&lt;/h3&gt;</source>
         <translation>&lt;h3&gt;Evaluation discipline pledge&lt;/h3&gt;</translation>
     </message>
     <message>
-        <location filename="../../app/ui/session_window.py" line="375"/>
+        <location filename="../../app/ui/session_window.py" line="381"/>
         <source>已确认承诺书。</source>
         <translation>Pledge confirmed.</translation>
     </message>
     <message numerus="yes">
-        <location filename="../../app/ui/session_window.py" line="377"/>
+        <location filename="../../app/ui/session_window.py" line="383"/>
         <source>请阅读承诺书，剩余 %n 秒</source>
         <translation>
             <numerusform>Please read the pledge, %n second left</numerusform>
@@ -929,7 +939,7 @@
         </translation>
     </message>
     <message>
-        <location filename="../../app/ui/session_window.py" line="379"/>
+        <location filename="../../app/ui/session_window.py" line="385"/>
         <source>可以确认。</source>
         <translation>You can confirm now.</translation>
     </message>
@@ -1114,27 +1124,27 @@
 <context>
     <name>RecusalGrounds</name>
     <message>
-        <location filename="../../app/ui/session_window.py" line="391"/>
+        <location filename="../../app/ui/session_window.py" line="397"/>
         <source>投标人主要负责人或法定代表人的近亲属</source>
         <translation>Close relative of a bidder's principal officer or legal representative</translation>
     </message>
     <message>
-        <location filename="../../app/ui/session_window.py" line="395"/>
+        <location filename="../../app/ui/session_window.py" line="401"/>
         <source>前3年内与投标人有劳动关系、任董事监事或为其控股股东/实际控制人</source>
         <translation>Within the last 3 years, employed by a bidder, its director or supervisor, or its controlling shareholder/actual controller</translation>
     </message>
     <message>
-        <location filename="../../app/ui/session_window.py" line="399"/>
+        <location filename="../../app/ui/session_window.py" line="405"/>
         <source>项目主管部门或行政监督部门的人员</source>
         <translation>Staff of the project's competent department or administrative supervision department</translation>
     </message>
     <message>
-        <location filename="../../app/ui/session_window.py" line="403"/>
+        <location filename="../../app/ui/session_window.py" line="409"/>
         <source>曾因招标投标违法行为受过行政或刑事处罚</source>
         <translation>Received an administrative or criminal penalty for an offence in tendering and bidding</translation>
     </message>
     <message>
-        <location filename="../../app/ui/session_window.py" line="405"/>
+        <location filename="../../app/ui/session_window.py" line="411"/>
         <source>其他利害关系（须说明）</source>
         <translation>Other conflict of interest (to be explained)</translation>
     </message>
@@ -1142,27 +1152,27 @@
 <context>
     <name>RecusalPage</name>
     <message>
-        <location filename="../../app/ui/session_window.py" line="425"/>
+        <location filename="../../app/ui/session_window.py" line="431"/>
         <source>&lt;h3&gt;回避声明&lt;/h3&gt;</source>
         <translation>&lt;h3&gt;Recusal declaration&lt;/h3&gt;</translation>
     </message>
     <message>
-        <location filename="../../app/ui/session_window.py" line="432"/>
+        <location filename="../../app/ui/session_window.py" line="438"/>
         <source>说明（选择“其他”时必填）</source>
         <translation>Details (required when “Other” is chosen)</translation>
     </message>
     <message>
-        <location filename="../../app/ui/session_window.py" line="434"/>
+        <location filename="../../app/ui/session_window.py" line="440"/>
         <source>提交回避声明</source>
         <translation>Submit the recusal declaration</translation>
     </message>
     <message>
-        <location filename="../../app/ui/session_window.py" line="435"/>
+        <location filename="../../app/ui/session_window.py" line="441"/>
         <source>无利害关系</source>
         <translation>No conflict of interest</translation>
     </message>
     <message>
-        <location filename="../../app/ui/session_window.py" line="466"/>
+        <location filename="../../app/ui/session_window.py" line="472"/>
         <source>已声明。</source>
         <translation>Declared. </translation>
     </message>
@@ -1901,17 +1911,17 @@
 <context>
     <name>Role</name>
     <message>
-        <location filename="../../app/ui/login.py" line="62"/>
+        <location filename="../../app/ui/login.py" line="71"/>
         <source>专家</source>
         <translation>Expert</translation>
     </message>
     <message>
-        <location filename="../../app/ui/login.py" line="63"/>
+        <location filename="../../app/ui/login.py" line="72"/>
         <source>监督人员</source>
         <translation>Supervisor</translation>
     </message>
     <message>
-        <location filename="../../app/ui/login.py" line="64"/>
+        <location filename="../../app/ui/login.py" line="73"/>
         <source>工作人员</source>
         <translation>Staff</translation>
     </message>
@@ -2295,17 +2305,17 @@
         <translation>Complete “%1” first</translation>
     </message>
     <message>
-        <location filename="../../app/ui/session_window.py" line="893"/>
+        <location filename="../../app/ui/session_window.py" line="899"/>
         <source>正在读取评标会话…</source>
         <translation>Loading the evaluation session…</translation>
     </message>
     <message>
-        <location filename="../../app/ui/session_window.py" line="933"/>
+        <location filename="../../app/ui/session_window.py" line="939"/>
         <source>文件</source>
         <translation>Files</translation>
     </message>
     <message>
-        <location filename="../../app/ui/session_window.py" line="943"/>
+        <location filename="../../app/ui/session_window.py" line="949"/>
         <source>澄清</source>
         <translation>Clarifications</translation>
     </message>
@@ -2928,17 +2938,17 @@
 <context>
     <name>WaitingPage</name>
     <message>
-        <location filename="../../app/ui/session_window.py" line="528"/>
+        <location filename="../../app/ui/session_window.py" line="534"/>
         <source>申请开始</source>
         <translation>Ask to start</translation>
     </message>
     <message>
-        <location filename="../../app/ui/session_window.py" line="532"/>
+        <location filename="../../app/ui/session_window.py" line="538"/>
         <source>&lt;h3&gt;等待开始评标&lt;/h3&gt;</source>
         <translation>&lt;h3&gt;Waiting for the evaluation to start&lt;/h3&gt;</translation>
     </message>
     <message>
-        <location filename="../../app/ui/session_window.py" line="547"/>
+        <location filename="../../app/ui/session_window.py" line="553"/>
         <source>组长：%1。</source>
         <translation>Committee leader: %1. </translation>
     </message>
@@ -2946,7 +2956,7 @@
 <context>
     <name>WindowTitle</name>
     <message>
-        <location filename="../../app/ui/login.py" line="88"/>
+        <location filename="../../app/ui/login.py" line="107"/>
         <source>远程异地评标系统 — %1 — %2 (%3)</source>
         <translation>Remote Off-site Bid Evaluation — %1 — %2 (%3)</translation>
     </message>
@@ -2954,127 +2964,127 @@
 <context>
     <name>errors</name>
     <message>
-        <location filename="../../app/errors.py" line="37"/>
+        <location filename="../../app/errors.py" line="30"/>
         <source>无法连接评标服务器，请检查网络或服务器地址</source>
         <translation>Cannot reach the evaluation server; check the network or the server address</translation>
     </message>
     <message>
-        <location filename="../../app/errors.py" line="38"/>
+        <location filename="../../app/errors.py" line="31"/>
         <source>服务器响应超时，稍后自动重试</source>
         <translation>The server did not answer in time; retrying shortly</translation>
     </message>
     <message>
-        <location filename="../../app/errors.py" line="39"/>
+        <location filename="../../app/errors.py" line="32"/>
         <source>身份认证失败</source>
         <translation>Authentication failed</translation>
     </message>
     <message>
-        <location filename="../../app/errors.py" line="40"/>
+        <location filename="../../app/errors.py" line="33"/>
         <source>无权执行此操作</source>
         <translation>You are not permitted to do this</translation>
     </message>
     <message>
-        <location filename="../../app/errors.py" line="41"/>
+        <location filename="../../app/errors.py" line="34"/>
         <source>当前步骤不允许此操作</source>
         <translation>Not allowed at the current step</translation>
     </message>
     <message>
-        <location filename="../../app/errors.py" line="42"/>
+        <location filename="../../app/errors.py" line="35"/>
         <source>输入有误</source>
         <translation>Invalid input</translation>
     </message>
     <message>
-        <location filename="../../app/errors.py" line="43"/>
+        <location filename="../../app/errors.py" line="36"/>
         <source>未找到</source>
         <translation>Not found</translation>
     </message>
     <message>
-        <location filename="../../app/errors.py" line="56"/>
+        <location filename="../../app/errors.py" line="61"/>
         <source>凭证与本考场配置的平台证书不一致，请联系考场工作人员：</source>
         <translation>The credential does not match the platform certificate configured for this venue; contact the venue staff: </translation>
     </message>
     <message>
-        <location filename="../../app/errors.py" line="58"/>
+        <location filename="../../app/errors.py" line="63"/>
         <source>无法保存考场配置，请以管理员身份运行配置程序：</source>
         <translation>Cannot save the venue configuration; run the configuration as an administrator: </translation>
     </message>
     <message>
-        <location filename="../../app/errors.py" line="60"/>
+        <location filename="../../app/errors.py" line="65"/>
         <source>平台根证书文件有误：</source>
         <translation>The platform root certificate file is invalid: </translation>
     </message>
     <message>
-        <location filename="../../app/errors.py" line="62"/>
+        <location filename="../../app/errors.py" line="67"/>
         <source>考场配置有误，请联系考场工作人员：</source>
         <translation>The venue configuration is invalid; contact the venue staff: </translation>
     </message>
     <message>
-        <location filename="../../app/errors.py" line="65"/>
+        <location filename="../../app/errors.py" line="70"/>
         <source>无法连接评标服务器，请检查网络或服务器地址：</source>
         <translation>Cannot reach the evaluation server; check the network or the server address: </translation>
     </message>
     <message>
-        <location filename="../../app/errors.py" line="66"/>
+        <location filename="../../app/errors.py" line="71"/>
         <source>服务器证书与平台根证书不符：</source>
         <translation>The server certificate does not match the platform root certificate: </translation>
     </message>
     <message>
-        <location filename="../../app/errors.py" line="69"/>
+        <location filename="../../app/errors.py" line="74"/>
         <source>磁盘空间不足，已录入的内容未丢失；请联系考场工作人员清理磁盘：</source>
         <translation>The disk is full; nothing entered so far is lost. Contact the venue staff to free disk space: </translation>
     </message>
     <message>
-        <location filename="../../app/errors.py" line="73"/>
+        <location filename="../../app/errors.py" line="78"/>
         <source>数据目录不可写，请联系考场工作人员：</source>
         <translation>The data folder is not writable; contact the venue staff: </translation>
     </message>
     <message>
-        <location filename="../../app/errors.py" line="75"/>
+        <location filename="../../app/errors.py" line="80"/>
         <source>无法读写本地文件：</source>
         <translation>Cannot read or write local files: </translation>
     </message>
     <message>
-        <location filename="../../app/errors.py" line="77"/>
+        <location filename="../../app/errors.py" line="82"/>
         <source>PIN 码错误，无法打开本地缓存</source>
         <translation>Wrong PIN: the local cache cannot be opened</translation>
     </message>
     <message>
-        <location filename="../../app/errors.py" line="80"/>
+        <location filename="../../app/errors.py" line="85"/>
         <source>本地缓存已损坏，文件已原样保留，请联系考场工作人员：</source>
         <translation>The local cache is damaged; the file was left as it is. Please call the room staff: </translation>
     </message>
     <message>
-        <location filename="../../app/errors.py" line="82"/>
+        <location filename="../../app/errors.py" line="87"/>
         <source>本机没有该场次的本地缓存</source>
         <translation>This computer has no local cache of this session</translation>
     </message>
     <message>
-        <location filename="../../app/errors.py" line="84"/>
+        <location filename="../../app/errors.py" line="89"/>
         <source>本地缓存出错：</source>
         <translation>Local cache error: </translation>
     </message>
     <message>
-        <location filename="../../app/errors.py" line="95"/>
+        <location filename="../../app/errors.py" line="105"/>
         <source>PIN 码错误</source>
         <translation>Wrong PIN</translation>
     </message>
     <message>
-        <location filename="../../app/errors.py" line="97"/>
+        <location filename="../../app/errors.py" line="107"/>
         <source>凭证文件已损坏，请联系交易中心：</source>
         <translation>The credential file is damaged; contact the trading centre: </translation>
     </message>
     <message>
-        <location filename="../../app/errors.py" line="99"/>
+        <location filename="../../app/errors.py" line="109"/>
         <source>无法读取凭证文件：</source>
         <translation>Cannot read the credential file: </translation>
     </message>
     <message>
-        <location filename="../../app/errors.py" line="104"/>
+        <location filename="../../app/errors.py" line="114"/>
         <source>客户端版本过旧，请联系考场工作人员安装新版本</source>
         <translation>This client version is too old; contact the venue staff to install a new version</translation>
     </message>
     <message>
-        <location filename="../../app/errors.py" line="106"/>
+        <location filename="../../app/errors.py" line="116"/>
         <source>服务器错误（%1）</source>
         <translation>Server error (%1)</translation>
     </message>
@@ -3082,17 +3092,19 @@
 <context>
     <name>main</name>
     <message>
-        <location filename="../../app/main.py" line="68"/>
+        <location filename="../../app/main.py" line="82"/>
+        <location filename="../../app/main.py" line="153"/>
         <source>远程异地评标系统</source>
         <translation>Remote Off-site Bid Evaluation</translation>
     </message>
     <message>
-        <location filename="../../app/main.py" line="75"/>
+        <location filename="../../app/main.py" line="89"/>
         <source>评标客户端已在运行，请切换到已打开的窗口。</source>
         <translation>The evaluation client is already running; switch to the window that is open.</translation>
     </message>
     <message>
-        <location filename="../../app/main.py" line="83"/>
+        <location filename="../../app/main.py" line="101"/>
+        <location filename="../../app/main.py" line="154"/>
         <source>工作人员可运行 bideval --configure 重新配置。</source>
         <translation>Staff can run bideval --configure to configure it again.</translation>
     </message>
