@@ -621,7 +621,7 @@ ENGLISH: dict[str, English] = {
     "进入「%1」": "Entered “%1”",
     "远程异地评标系统": "Remote Off-site Bid Evaluation",
     "远程异地评标系统 — %1 — %2 (%3)": "Remote Off-site Bid Evaluation — %1 — %2 (%3)",
-    "远程异地评标系统 — 专家登录": "Remote Off-site Bid Evaluation — expert sign-in",
+    "远程异地评标系统 — 登录": "Remote Off-site Bid Evaluation — sign in",
     "连接中断，稍后重试: ": "Connection lost, retrying shortly: ",
     "连接成功，服务器证书由此平台根证书签发：": (
         "Connected; the server certificate is issued by this platform root certificate: "

@@ -309,6 +309,8 @@ class LoginWindow(QWidget):
         layout.addWidget(self.status_label)
         layout.addWidget(self.sessions_list)
         self._show_holder(credential)
+        if credential:
+            self.pin_edit.setFocus()  # the credential is preset (demo, room shortcut): type the PIN at once
         self.retranslate()
         retranslate_on_change(self, self.retranslate)
         if paint_first:
@@ -316,7 +318,7 @@ class LoginWindow(QWidget):
 
     def retranslate(self) -> None:
         """Every text of the window in the language in effect (also called on each language switch)."""
-        self.setWindowTitle(self.tr("远程异地评标系统 — 专家登录"))
+        self.setWindowTitle(self.tr("远程异地评标系统 — 登录"))
         self.server_caption.setText(self.tr("服务器地址"))
         self.venue_caption.setText(self.tr("评标场地"))
         self.credential_caption.setText(self.tr("数字证书文件"))

@@ -650,62 +650,62 @@
         <translation> (paused)</translation>
     </message>
     <message>
-        <location filename="../../app/ui/login.py" line="319"/>
-        <source>远程异地评标系统 — 专家登录</source>
-        <translation>Remote Off-site Bid Evaluation — expert sign-in</translation>
+        <location filename="../../app/ui/login.py" line="321"/>
+        <source>远程异地评标系统 — 登录</source>
+        <translation>Remote Off-site Bid Evaluation — sign in</translation>
     </message>
     <message>
-        <location filename="../../app/ui/login.py" line="320"/>
+        <location filename="../../app/ui/login.py" line="322"/>
         <source>服务器地址</source>
         <translation>Server address</translation>
     </message>
     <message>
-        <location filename="../../app/ui/login.py" line="321"/>
+        <location filename="../../app/ui/login.py" line="323"/>
         <source>评标场地</source>
         <translation>Evaluation venue</translation>
     </message>
     <message>
-        <location filename="../../app/ui/login.py" line="322"/>
+        <location filename="../../app/ui/login.py" line="324"/>
         <source>数字证书文件</source>
         <translation>Digital certificate file</translation>
     </message>
     <message>
-        <location filename="../../app/ui/login.py" line="323"/>
+        <location filename="../../app/ui/login.py" line="325"/>
         <source>持有人</source>
         <translation>Holder</translation>
     </message>
     <message>
-        <location filename="../../app/ui/login.py" line="324"/>
+        <location filename="../../app/ui/login.py" line="326"/>
         <source>PIN 码</source>
         <translation>PIN</translation>
     </message>
     <message>
-        <location filename="../../app/ui/login.py" line="325"/>
+        <location filename="../../app/ui/login.py" line="327"/>
         <source>选择…</source>
         <translation>Choose…</translation>
     </message>
     <message>
-        <location filename="../../app/ui/login.py" line="326"/>
+        <location filename="../../app/ui/login.py" line="328"/>
         <source>登录</source>
         <translation>Sign in</translation>
     </message>
     <message>
-        <location filename="../../app/ui/login.py" line="381"/>
+        <location filename="../../app/ui/login.py" line="383"/>
         <source>选择数字证书</source>
         <translation>Choose the digital certificate</translation>
     </message>
     <message>
-        <location filename="../../app/ui/login.py" line="410"/>
+        <location filename="../../app/ui/login.py" line="412"/>
         <source>%1（%2，%3）</source>
         <translation>%1 (%2, %3)</translation>
     </message>
     <message>
-        <location filename="../../app/ui/login.py" line="438"/>
+        <location filename="../../app/ui/login.py" line="440"/>
         <source>正在验证 PIN 码并连接服务器…</source>
         <translation>Checking the PIN and connecting to the server…</translation>
     </message>
     <message>
-        <location filename="../../app/ui/login.py" line="445"/>
+        <location filename="../../app/ui/login.py" line="447"/>
         <source>已登录：%1（%2）</source>
         <translation>Signed in: %1 (%2)</translation>
     </message>

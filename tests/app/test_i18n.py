@@ -281,7 +281,7 @@ def test_login_window_follows_the_language_selector(
     qtbot.waitUntil(lambda: window.status_label.text() == "PIN 码错误", timeout=30_000)
     chinese = login_texts(window)
     assert chinese == [
-        "远程异地评标系统 — 专家登录",
+        "远程异地评标系统 — 登录",
         "服务器地址",
         "数字证书文件",
         "持有人",
@@ -295,7 +295,7 @@ def test_login_window_follows_the_language_selector(
     selector.setCurrentIndex(selector.findData(Language.EN.value))
     qtbot.waitUntil(lambda: window.login_button.text() == "Sign in")
     assert login_texts(window) == [
-        "Remote Off-site Bid Evaluation — expert sign-in",
+        "Remote Off-site Bid Evaluation — sign in",
         "Server address",
         "Digital certificate file",
         "Holder",

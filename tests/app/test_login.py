@@ -69,3 +69,11 @@ def test_damaged_credential_file_is_named(qtbot: QtBot, tmp_path: Path) -> None:
     window = LoginWindow("127.0.0.1:1", str(broken))
     qtbot.addWidget(window)
     assert "损坏" in window.holder_label.text() or "凭证" in window.holder_label.text()
+
+
+def test_the_pin_field_has_the_focus_when_the_credential_is_preset(qtbot: QtBot, tmp_path: Path) -> None:
+    window = LoginWindow("127.0.0.1:1", str(tmp_path / "E01.bidcred"))
+    qtbot.addWidget(window)
+    window.show()
+    qtbot.waitExposed(window)
+    assert window.focusWidget() is window.pin_edit
