@@ -845,6 +845,22 @@ class SessionCache:
         """The server refused the change (e.g. ``FAILED_PRECONDITION``); its sequence number is used."""
         self._answer(client_sequence, OutboxStatus.REFUSED, code, message, None)
 
+    def mark_sent_all(self, client_sequences: Iterable[int]) -> None:
+        """``mark_sent`` for a batch of changes in one transaction: one fsync, not one per change."""
+        self._answer_all([(sequence, OutboxStatus.SENT, None, None, None) for sequence in client_sequences])
+
+    def mark_answered_all(self, answers: Iterable[tuple[int, bytes | None, str, str]]) -> None:
+        """Several answers in one transaction: (sequence, response bytes, "", "") as ``mark_acknowledged``,
+        (sequence, None, code, message) as ``mark_refused``. All are stored or, on an error, none."""
+        self._answer_all(
+            [
+                (sequence, OutboxStatus.ACKNOWLEDGED, None, None, response)
+                if response is not None
+                else (sequence, OutboxStatus.REFUSED, code, message, None)
+                for sequence, response, code, message in answers
+            ]
+        )
+
     def _answer(
         self,
         client_sequence: int,
@@ -853,36 +869,52 @@ class SessionCache:
         message: str | None,
         response: bytes | None,
     ) -> None:
+        self._answer_all([(client_sequence, status, code, message, response)])
+
+    def _answer_all(
+        self, answers: list[tuple[int, OutboxStatus, str | None, str | None, bytes | None]]
+    ) -> None:
+        if not answers:
+            return
         now = _time_text(datetime.now(UTC))
         with self._writing() as db:
-            row = db.execute(
-                "SELECT status, error_code, error_message, response FROM outbox WHERE client_sequence = ?",
-                (client_sequence,),
-            ).fetchone()
-            if row is None:
-                raise CacheConflict(
-                    f"队列中没有变更 {client_sequence} (no change {client_sequence} is queued)"
-                )
-            current = OutboxStatus(row[0])
-            if current in (OutboxStatus.ACKNOWLEDGED, OutboxStatus.REFUSED):
-                stored_response = None if row[3] is None else bytes(row[3])
-                if (current, row[1], row[2], stored_response) == (status, code, message, response):
-                    return  # the same answer again
-                raise CacheConflict(
-                    f"变更 {client_sequence} 已有服务器答复 (change {client_sequence} was already {current}; "
-                    f"cannot mark it {status})"
-                )
-            if status is OutboxStatus.SENT:
-                db.execute(
-                    "UPDATE outbox SET status = ? WHERE client_sequence = ?", (status, client_sequence)
-                )
-                return
-            db.execute(
-                "UPDATE outbox SET status = ?, error_code = ?, error_message = ?, response = ?,"
-                " answered_at = ? WHERE client_sequence = ?",
-                (status, code, message, response, now, client_sequence),
+            for client_sequence, status, code, message, response in answers:
+                self._answer_in(db, now, client_sequence, status, code, message, response)
+
+    def _answer_in(
+        self,
+        db: sqlcipher3.Connection,
+        now: str,
+        client_sequence: int,
+        status: OutboxStatus,
+        code: str | None,
+        message: str | None,
+        response: bytes | None,
+    ) -> None:
+        row = db.execute(
+            "SELECT status, error_code, error_message, response FROM outbox WHERE client_sequence = ?",
+            (client_sequence,),
+        ).fetchone()
+        if row is None:
+            raise CacheConflict(f"队列中没有变更 {client_sequence} (no change {client_sequence} is queued)")
+        current = OutboxStatus(row[0])
+        if current in (OutboxStatus.ACKNOWLEDGED, OutboxStatus.REFUSED):
+            stored_response = None if row[3] is None else bytes(row[3])
+            if (current, row[1], row[2], stored_response) == (status, code, message, response):
+                return  # the same answer again
+            raise CacheConflict(
+                f"变更 {client_sequence} 已有服务器答复 (change {client_sequence} was already {current}; "
+                f"cannot mark it {status})"
             )
-            self._set_meta(db, _META_LAST_SYNC, now)
+        if status is OutboxStatus.SENT:
+            db.execute("UPDATE outbox SET status = ? WHERE client_sequence = ?", (status, client_sequence))
+            return
+        db.execute(
+            "UPDATE outbox SET status = ?, error_code = ?, error_message = ?, response = ?,"
+            " answered_at = ? WHERE client_sequence = ?",
+            (status, code, message, response, now, client_sequence),
+        )
+        self._set_meta(db, _META_LAST_SYNC, now)
 
     def unsynced_count(self) -> int:
         with self._reading() as db:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import threading
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, NamedTuple
@@ -32,6 +32,8 @@ from bideval.v1 import (
     evaluation_service_pb2_grpc,
     supervision_service_pb2,
     supervision_service_pb2_grpc,
+    sync_service_pb2,
+    sync_service_pb2_grpc,
 )
 
 
@@ -124,6 +126,23 @@ def request_type(rpc: str) -> type[Message]:
     raise KeyError(f"no request type for RPC {rpc}")
 
 
+def response_type(rpc: str) -> type[Message]:
+    for module in _MODULES:
+        response_type = getattr(module, f"{rpc}Response", None)
+        if response_type is not None:
+            return response_type  # type: ignore[no-any-return]
+    raise KeyError(f"no response type for RPC {rpc}")
+
+
+def full_method(rpc: str) -> str:
+    """The gRPC method name of a state-changing RPC, e.g. ``/bideval.v1.EvaluationService/RecordScore``."""
+    for module in _MODULES:
+        for service in module.DESCRIPTOR.services_by_name.values():
+            if rpc in service.methods_by_name:
+                return f"/{service.full_name}/{rpc}"
+    raise KeyError(f"unknown RPC {rpc}")
+
+
 class Sequencer:
     """Numbers, stamps and signs the device's changes, strictly in order (thread-safe).
 
@@ -192,6 +211,7 @@ class ApiClient:
         self.admin = admin_service_pb2_grpc.AdminServiceStub(channel)
         self.audit = audit_service_pb2_grpc.AuditServiceStub(channel)
         self.diagnostics = diagnostics_service_pb2_grpc.DiagnosticsServiceStub(channel)
+        self.sync = sync_service_pb2_grpc.SyncServiceStub(channel)
 
     def build(self, rpc: str, session_id: str, **fields: Any) -> Message:
         """A signed request for a state-changing RPC with fresh metadata (send it with ``send``)."""
@@ -201,10 +221,32 @@ class ApiClient:
 
     def send(self, rpc: str, request: Message) -> Any:
         response = self._method(rpc)(request, timeout=self.timeout)
+        self.check_receipt(request, response)
+        return response
+
+    def check_receipt(self, request: Message, response: Any) -> None:
+        """Raise AuditLogError unless the answer's audit receipt proves the request's change is logged."""
         if self.witness is not None and response.outcome.HasField("receipt"):
             envelope = envelope_bytes(request.meta.envelope)  # type: ignore[attr-defined]
             self.witness.check_receipt(response.outcome.receipt, envelope)
-        return response
+
+    def send_changes(self, changes: Sequence[tuple[str, bytes]]) -> list[sync_service_pb2.ChangeAnswer]:
+        """One ``SyncService.SendChanges`` call with (rpc, exact stored request bytes) pairs, in order.
+
+        Returns the answers as they came, one per change the server processed: the receipts are NOT checked
+        here, the caller checks each with :meth:`check_receipt` in order, so that the answers before a bad
+        one are kept exactly as a sequence of unary sends would have kept them."""
+        response: sync_service_pb2.SendChangesResponse = self.start_changes(changes).result()
+        return list(response.answers)
+
+    def start_changes(self, changes: Sequence[tuple[str, bytes]]) -> Any:
+        """:meth:`send_changes` without waiting: a ``grpc.Future`` of the ``SendChangesResponse``."""
+        request = sync_service_pb2.SendChangesRequest(
+            changes=[
+                sync_service_pb2.QueuedChange(method=full_method(rpc), request=data) for rpc, data in changes
+            ]
+        )
+        return self.sync.SendChanges.future(request, timeout=self.timeout)
 
     def command(self, rpc: str, session_id: str, **fields: Any) -> Any:
         return self.send(rpc, self.build(rpc, session_id, **fields))

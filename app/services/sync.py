@@ -5,9 +5,10 @@ request bytes in the :class:`~app.services.cache.SessionCache` outbox, under one
 number, signature chain and queue advance together. It never touches the network, so the GUI thread may
 call it (one WAL fsync, a few ms).
 
-Sending. :meth:`SyncEngine.sync_once` sends the unanswered changes oldest first, one at a time, each with
-the bytes that were signed and stored (never rebuilt). The server answers a repeated operation id with its
-first answer, so a change whose answer was lost (link cut, client killed) is simply sent again:
+Sending. :meth:`SyncEngine.sync_once` sends the unanswered changes oldest first (one per call, or in
+batches: below), each with the bytes that were signed and stored (never rebuilt). The server answers a
+repeated operation id with its first answer, so a change whose answer was lost (link cut, client killed)
+is simply sent again:
 
 * an answer → ``mark_acknowledged`` (with the response bytes: the audit receipt);
 * a domain refusal (INVALID_ARGUMENT, FAILED_PRECONDITION, PERMISSION_DENIED, NOT_FOUND, ALREADY_EXISTS)
@@ -21,9 +22,19 @@ first answer, so a change whose answer was lost (link cut, client killed) is sim
 * anything else (UNAUTHENTICATED, INTERNAL, a bad audit receipt, a cache error) → stop with
   ``last_error``; the background loop retries with backoff.
 
-Batching: deliberately none. A backlog is drained by sequential unary calls over the one HTTP/2
-connection (one round trip per change, ~2-5 ms on a LAN). Pipelining would let the server see N+1 before
-N after a reconnect, which it refuses ("expected N"); sequential sending keeps the order trivially right.
+Batching. When more than one change is waiting (a backlog after a cut, a restart), they go in batches
+through ``SyncService.SendChanges``: up to ``BATCH_CHANGES`` changes or ``BATCH_BYTES`` of requests per
+call, oldest first, each the stored bytes. The server runs each change exactly as its unary RPC (same
+authorization, envelope check, idempotent ``execute``) and answers each in order, so every answer goes
+through the handling above, one by one, in order. The first "out of order ... expected N" answer ends
+the batch: the recovery above runs for that change, and the rest of the batch (still SENT) is sent again
+by the next round. A failure of the call as a whole (link cut, INTERNAL) says nothing about which changes
+were stored: all of them stay SENT and go again, and their operation ids get them their first answers.
+A single waiting change (the usual case while online) goes as its unary RPC: the same round trip, and the
+path a server without SendChanges also has (and measured slightly faster alone). Such a server answers
+UNIMPLEMENTED, after which this engine sends one change per call. Two more things make a backlog go at
+about the server's own pace (bench/client.py "replay"): one batch is in flight while the previous one's
+answers are written, and those answers are written in one cache transaction (one fsync per batch).
 
 Background loop. :meth:`start` runs a plain thread (no Qt; a Qt worker wraps this later) that calls
 ``sync_once`` until the queue is empty, then waits for :meth:`record` to wake it (or polls every
@@ -56,8 +67,8 @@ from google.protobuf.message import Message
 
 from app.errors import describe, is_transient
 from app.services.cache import CachedEvent, CacheError, OutboxItem, OutboxStatus, SessionCache
-from app.services.connection import ApiClient, Sequencer, request_type
-from bideval.v1 import evaluation_service_pb2
+from app.services.connection import ApiClient, Sequencer, request_type, response_type
+from bideval.v1 import evaluation_service_pb2, sync_service_pb2
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +78,9 @@ BACKOFF_MIN = 0.2
 BACKOFF_MAX = 5.0
 IDLE_POLL = 5.0
 BATCH = 100  # outbox items read per query
+# At most this many changes and request bytes per SendChanges call: the server takes 100 changes and 1 MiB.
+BATCH_CHANGES = 100
+BATCH_BYTES = 512 * 1024
 
 _REFUSALS = frozenset(
     {
@@ -77,6 +91,7 @@ _REFUSALS = frozenset(
         grpc.StatusCode.ALREADY_EXISTS,
     }
 )
+_REFUSAL_NAMES = frozenset(code.name for code in _REFUSALS)
 _OUT_OF_ORDER = re.compile(r"out of order\b.*\bexpected (\d+)")
 _CHAIN_BROKEN = "does not follow the device's previous signed change"
 
@@ -127,6 +142,16 @@ class _Answered:
     message: str = ""
 
 
+def _batch(items: list[OutboxItem]) -> list[OutboxItem]:
+    """The oldest items that fit one SendChanges call (at least one, whatever its size)."""
+    size = 0
+    for count, item in enumerate(items[:BATCH_CHANGES]):
+        size += len(item.request) + len(item.rpc) + 64  # + the method name and framing
+        if size > BATCH_BYTES and count > 0:
+            return items[:count]
+    return items[:BATCH_CHANGES]
+
+
 class SyncEngine:
     """Queues signed changes in the cache and sends them in order (thread-safe; see the module docstring)."""
 
@@ -158,6 +183,8 @@ class SyncEngine:
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        # False once the server answered SendChanges with UNIMPLEMENTED (an older server).
+        self.batching = True
 
     # -- recording (local only) --------------------------------------------------------------------------
 
@@ -193,30 +220,30 @@ class SyncEngine:
     def sync_once(self) -> SyncResult:
         """Send every unanswered change in order until the queue is empty, the link fails or stop()."""
         with self._sync_lock:
-            acknowledged = refused = 0
+            counts = [0, 0]  # acknowledged, refused
             try:
                 while not self._stop.is_set():
                     items = self.cache.pending(BATCH)
                     if not items:
                         break
+                    if self.batching and len(items) > 1:
+                        self._deliver_batches(items, counts)
+                        continue  # read the queue again: batches may have ended early, or be unsupported
                     for item in items:
                         if self._stop.is_set():
                             break
                         answer = self._deliver(item)
-                        if answer.response is None:
-                            refused += 1
-                        else:
-                            acknowledged += 1
+                        counts[answer.response is None] += 1
                         self._set_state(connected=True, error="")
                         self._notify()
             except _Stop as stop:
                 self._set_state(connected=not stop.offline, error=stop.message)
-                return SyncResult(acknowledged, refused, self._remaining(), stop.offline, stop.message)
+                return SyncResult(counts[0], counts[1], self._remaining(), stop.offline, stop.message)
             except CacheError as error:
                 message = str(error)
                 self._set_error(message)
-                return SyncResult(acknowledged, refused, self._remaining(), False, message)
-            return SyncResult(acknowledged, refused, self._remaining())
+                return SyncResult(counts[0], counts[1], self._remaining(), False, message)
+            return SyncResult(counts[0], counts[1], self._remaining())
 
     def _remaining(self) -> int:
         try:
@@ -228,7 +255,10 @@ class SyncEngine:
         """Send one queued change and store the server's answer to it."""
         if item.status is OutboxStatus.PENDING:
             self.cache.mark_sent(item.client_sequence)
-        answer = self._send(item)
+        return self._settle(item, self._send(item), depth)
+
+    def _settle(self, item: OutboxItem, answer: _Answered, depth: int) -> _Answered:
+        """Store the server's answer to one change, recovering first when it says changes are missing."""
         if answer.response is None and answer.code == grpc.StatusCode.FAILED_PRECONDITION.name:
             expected = _OUT_OF_ORDER.search(answer.message)
             if expected is not None:
@@ -244,6 +274,118 @@ class SyncEngine:
         else:
             self.cache.mark_acknowledged(item.client_sequence, answer.response)
         return answer
+
+    def _deliver_batches(self, items: list[OutboxItem], counts: list[int]) -> None:
+        """Send the backlog in SendChanges calls and settle the answers in order.
+
+        Pipelined one call deep: once a batch's answers are in, the next batch is sent before those answers
+        are stored, so that the server works while this side writes to its cache. Order holds because the
+        server had finished the first batch before answering it. If the settling stops early (a recovery,
+        an error, stop()), the answers of the batch in flight are dropped: its items stay SENT and go
+        again, and the server answers them from its record of their operation ids.
+        ``counts`` (acknowledged, refused) is updated as answers are stored."""
+        batch = _batch(items)
+        call = self._start_batch(batch)
+        try:
+            while True:
+                answers = self._answers(call, batch)
+                if answers is None:
+                    return  # an older server: batching is off, the caller sends one change per call
+                call, following = None, None
+                if not self._stop.is_set():
+                    after = batch[-1].client_sequence
+                    rest = [i for i in self.cache.pending(2 * BATCH) if i.client_sequence > after]
+                    if len(rest) > 1:  # a single change left goes as its unary RPC
+                        following = _batch(rest)
+                        call = self._start_batch(following)
+                complete = self._settle_batch(batch, answers, counts)
+                self._set_state(connected=True, error="")
+                self._notify()
+                if not complete or following is None or call is None:
+                    return
+                batch = following
+        finally:
+            if call is not None:
+                call.cancel()  # a no-op once answered
+
+    def _start_batch(self, items: list[OutboxItem]) -> Any:
+        self.cache.mark_sent_all(i.client_sequence for i in items if i.status is OutboxStatus.PENDING)
+        return self.client.start_changes([(item.rpc, item.request) for item in items])
+
+    def _answers(self, call: Any, items: list[OutboxItem]) -> list[sync_service_pb2.ChangeAnswer] | None:
+        """The answers of a SendChanges call, None when the server has no such RPC."""
+        try:
+            answers = list(call.result().answers)
+        except grpc.RpcError as error:
+            code = error.code()
+            if code is grpc.StatusCode.UNIMPLEMENTED:
+                log.info("the server has no SendChanges: sending one change per call")
+                self.batching = False
+                return None
+            # Nothing in the batch is known to be stored or not: every item stays SENT and goes again.
+            if is_transient(error) or code is grpc.StatusCode.CANCELLED:
+                raise _Stop(True, describe(error)) from None
+            raise _Stop(False, describe(error)) from None
+        if not answers:  # the server must answer at least the first change; without that we would spin
+            raise _Stop(False, f"服务器未答复这批 {len(items)} 项变更中的任何一项")
+        return answers
+
+    def _settle_batch(
+        self, items: list[OutboxItem], answers: list[sync_service_pb2.ChangeAnswer], counts: list[int]
+    ) -> bool:
+        """Store a batch's answers in order; False when the rest of the batch must go again.
+
+        Plain answers (stored, refused) are written together in one cache transaction, one fsync per
+        batch instead of one per change; they are written before any answer that needs a recovery or
+        stops the queue, and before an error propagates, so the cache always holds a prefix of the
+        answers, in order."""
+        plain: list[tuple[int, bytes | None, str, str]] = []
+        try:
+            for item, change_answer in zip(items, answers, strict=False):
+                answer = self._answer_of(item, change_answer)
+                if (
+                    answer.response is not None
+                    or answer.code != grpc.StatusCode.FAILED_PRECONDITION.name
+                    or not (_OUT_OF_ORDER.search(answer.message) or _CHAIN_BROKEN in answer.message)
+                ):
+                    plain.append((item.client_sequence, answer.response, answer.code, answer.message))
+                    continue
+                self._store_plain(plain, counts)
+                settled = self._settle(item, answer, depth=0)  # recovers, or stops the queue
+                counts[settled.response is None] += 1
+                # The server was missing earlier changes: _settle has sent them and this one again, one
+                # by one. The later answers of this batch are all "out of order" too; those items go
+                # again in the next round, now that the server has caught up.
+                return False
+        finally:
+            self._store_plain(plain, counts)
+        return len(answers) >= len(items)
+
+    def _store_plain(self, plain: list[tuple[int, bytes | None, str, str]], counts: list[int]) -> None:
+        if not plain:
+            return
+        self.cache.mark_answered_all(plain)
+        for _sequence, response, _code, _message in plain:
+            counts[response is None] += 1
+        plain.clear()
+
+    def _answer_of(self, item: OutboxItem, change_answer: sync_service_pb2.ChangeAnswer) -> _Answered:
+        """One answer of a batch as :meth:`_send` would have given it for a unary call."""
+        if change_answer.HasField("refusal"):
+            code, message = change_answer.refusal.code, change_answer.refusal.message
+            if code not in _REFUSAL_NAMES:
+                raise _Stop(False, f"服务器拒绝了变更 {item.client_sequence}：{code} {message}")
+            return _Answered(None, code, message)
+        try:
+            request: Message = request_type(item.rpc)()
+            request.ParseFromString(item.request)
+            response: Message = response_type(item.rpc)()
+            response.ParseFromString(change_answer.response)
+            self.client.check_receipt(request, response)
+        except Exception as error:  # e.g. AuditLogError: the receipt does not check out
+            log.exception("change %d: the answer could not be accepted", item.client_sequence)
+            raise _Stop(False, describe(error)) from None
+        return _Answered(response.SerializeToString(deterministic=True))
 
     def _resend(self, first: int, before: int) -> None:
         """The server lacks changes ``first``..``before - 1``: send them again, in order (the server

@@ -142,36 +142,31 @@ def session_id_of(request: Any) -> str:
     return str(getattr(request, "session_id", ""))
 
 
-class AuthorizationInterceptor(grpc.ServerInterceptor):  # type: ignore[misc]
-    def __init__(self, gatekeeper: Gatekeeper, min_client_version: str | None = None) -> None:
-        """``min_client_version``: refuse calls from clients reporting an older (or no) version."""
-        if min_client_version is not None:
-            version_key(min_client_version)  # a typo in the server's setting fails at start, not per call
-        self._gatekeeper = gatekeeper
-        self._min_client_version = min_client_version
+class Authorizer:
+    """The per-call checks of an authenticated caller, shared by the interceptor and the batch RPC.
 
-    def authorize(self, method: str, request: Any, context: grpc.ServicerContext) -> Denial | None:
-        try:
-            caller = caller_of(context)
-        except AuthenticationError as error:
-            self._gatekeeper.record_denial(None, method, "UNAUTHENTICATED", str(error))
-            return Denial(grpc.StatusCode.UNAUTHENTICATED, str(error))
-        denial = self._check_version(context) or self._authorize(method, request, caller)
+    One implementation for both paths: a change sent inside ``SyncService.SendChanges`` is authorized,
+    refused and audited exactly as the same change sent as its own unary call.
+    """
+
+    def __init__(self, gatekeeper: Gatekeeper) -> None:
+        self._gatekeeper = gatekeeper
+
+    def authorize(self, method: str, request: Any, caller: Identity) -> Denial | None:
+        """Revocation, the policy rule of ``method`` and session membership; a denial is audited."""
+        denial = self._check(method, request, caller)
         if denial is not None:
             self._gatekeeper.record_denial(caller, method, denial.code.name, denial.message)
         return denial
 
-    def _check_version(self, context: grpc.ServicerContext) -> Denial | None:
-        if self._min_client_version is None:
-            return None
-        reported = dict(context.invocation_metadata() or ()).get(CLIENT_VERSION_HEADER)
-        refusal = version_refusal(reported, self._min_client_version)
-        if refusal is None:
-            return None
-        context.set_trailing_metadata(((REQUIRED_VERSION_TRAILER, self._min_client_version),))
-        return Denial(grpc.StatusCode.FAILED_PRECONDITION, refusal)
+    def refusal(self, method: str, caller: Identity, error: DomainError) -> Denial:
+        """The status of a domain error raised while handling ``method``, audited when it must be."""
+        if isinstance(error, AUDITED_REFUSALS):
+            # A forged, tampered or out-of-chain signature is an attack or a broken client: on the record.
+            self._gatekeeper.record_denial(caller, method, status_for(error).name, str(error))
+        return Denial(status_for(error), str(error))
 
-    def _authorize(self, method: str, request: Any, caller: Identity) -> Denial | None:
+    def _check(self, method: str, request: Any, caller: Identity) -> Denial | None:
         if self._gatekeeper.is_revoked(caller.serial):
             return Denial(
                 grpc.StatusCode.UNAUTHENTICATED,
@@ -193,6 +188,38 @@ class AuthorizationInterceptor(grpc.ServerInterceptor):  # type: ignore[misc]
             except (NotFound, PermissionDenied) as error:
                 return Denial(status_for(error), str(error))
         return None
+
+
+class AuthorizationInterceptor(grpc.ServerInterceptor):  # type: ignore[misc]
+    def __init__(self, gatekeeper: Gatekeeper, min_client_version: str | None = None) -> None:
+        """``min_client_version``: refuse calls from clients reporting an older (or no) version."""
+        if min_client_version is not None:
+            version_key(min_client_version)  # a typo in the server's setting fails at start, not per call
+        self._gatekeeper = gatekeeper
+        self._authorizer = Authorizer(gatekeeper)
+        self._min_client_version = min_client_version
+
+    def authorize(self, method: str, request: Any, context: grpc.ServicerContext) -> Denial | None:
+        try:
+            caller = caller_of(context)
+        except AuthenticationError as error:
+            self._gatekeeper.record_denial(None, method, "UNAUTHENTICATED", str(error))
+            return Denial(grpc.StatusCode.UNAUTHENTICATED, str(error))
+        denial = self._check_version(context)
+        if denial is not None:
+            self._gatekeeper.record_denial(caller, method, denial.code.name, denial.message)
+            return denial
+        return self._authorizer.authorize(method, request, caller)
+
+    def _check_version(self, context: grpc.ServicerContext) -> Denial | None:
+        if self._min_client_version is None:
+            return None
+        reported = dict(context.invocation_metadata() or ()).get(CLIENT_VERSION_HEADER)
+        refusal = version_refusal(reported, self._min_client_version)
+        if refusal is None:
+            return None
+        context.set_trailing_metadata(((REQUIRED_VERSION_TRAILER, self._min_client_version),))
+        return Denial(grpc.StatusCode.FAILED_PRECONDITION, refusal)
 
     def intercept_service(
         self, continuation: Callable[[Any], Any], handler_call_details: grpc.HandlerCallDetails
@@ -220,10 +247,7 @@ class AuthorizationInterceptor(grpc.ServerInterceptor):  # type: ignore[misc]
         context.abort(denial.code, denial.message)
 
     def _refuse(self, method: str, context: grpc.ServicerContext, error: DomainError) -> None:
-        if isinstance(error, AUDITED_REFUSALS):
-            # A forged, tampered or out-of-chain signature is an attack or a broken client: on the record.
-            self._gatekeeper.record_denial(caller_of(context), method, status_for(error).name, str(error))
-        self._deny(method, context, Denial(status_for(error), str(error)))
+        self._deny(method, context, self._authorizer.refusal(method, caller_of(context), error))
 
     def _internal(self, method: str, context: grpc.ServicerContext) -> None:
         """A bug, not a refusal: log it in full, tell the client only that it happened and where to look."""

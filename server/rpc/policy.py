@@ -92,6 +92,14 @@ POLICY: dict[str, Rule] = {
         },
     ),
     **_rules(
+        "SyncService",
+        {
+            # Every role that has state-changing RPCs; each change in the batch is then authorized by
+            # the rule of its own method (role, session membership), exactly as if sent on its own.
+            "SendChanges": Rule(EXPERT | SUPERVISOR | OPERATOR, session_member=False),
+        },
+    ),
+    **_rules(
         "DiagnosticsService",
         {
             "Ping": Rule(ANYONE, session_member=False),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from concurrent import futures
 from dataclasses import dataclass
 
@@ -20,6 +21,8 @@ from bideval.v1 import (
     evaluation_service_pb2_grpc,
     supervision_service_pb2,
     supervision_service_pb2_grpc,
+    sync_service_pb2,
+    sync_service_pb2_grpc,
 )
 from server.application import EvaluationApp
 from server.rpc.auth import AuthorizationInterceptor
@@ -29,6 +32,7 @@ from server.rpc.servicers import (
     DiagnosticsServicer,
     EvaluationServicer,
     SupervisionServicer,
+    SyncServicer,
 )
 
 # Requests are small (a score, a reason); anything bigger is a mistake or an attack.
@@ -42,6 +46,7 @@ SERVICE_NAMES = (
     admin_service_pb2.DESCRIPTOR.services_by_name["AdminService"].full_name,
     audit_service_pb2.DESCRIPTOR.services_by_name["AuditService"].full_name,
     diagnostics_service_pb2.DESCRIPTOR.services_by_name["DiagnosticsService"].full_name,
+    sync_service_pb2.DESCRIPTOR.services_by_name["SyncService"].full_name,
 )
 
 
@@ -60,14 +65,16 @@ def create_server(
     tls: TlsMaterial,
     max_workers: int = 32,
     min_client_version: str | None = None,
+    interceptors: Sequence[grpc.ServerInterceptor] = (),
 ) -> tuple[grpc.Server, int, health.HealthServicer]:
     """Build and start a server on ``address`` (port 0 picks a free port); returns the bound port.
 
     ``min_client_version`` refuses clients that report an older version (or none); health and reflection
-    stay open to any TLS peer."""
+    stay open to any TLS peer. ``interceptors`` run after the authorization interceptor (tests count
+    calls with them)."""
     server = grpc.server(
         futures.ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="rpc"),
-        interceptors=[AuthorizationInterceptor(app, min_client_version)],
+        interceptors=[AuthorizationInterceptor(app, min_client_version), *interceptors],
         options=[
             ("grpc.max_receive_message_length", MAX_REQUEST_BYTES),
             ("grpc.max_send_message_length", MAX_RESPONSE_BYTES),
@@ -81,6 +88,7 @@ def create_server(
     admin_service_pb2_grpc.add_AdminServiceServicer_to_server(AdminServicer(app), server)
     audit_service_pb2_grpc.add_AuditServiceServicer_to_server(AuditServicer(app), server)
     diagnostics_service_pb2_grpc.add_DiagnosticsServiceServicer_to_server(DiagnosticsServicer(app), server)
+    sync_service_pb2_grpc.add_SyncServiceServicer_to_server(SyncServicer(app), server)
     health_servicer = health.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
     for name in (*SERVICE_NAMES, ""):

@@ -6,11 +6,13 @@ protobuf conversions live in server/rpc/convert.py.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import grpc
-from google.protobuf.message import Message
+from google.protobuf.message import DecodeError, Message
 
 from bideval import __version__
 from bideval.audit.entries import EntryKind, TreeHead
@@ -18,6 +20,7 @@ from bideval.audit.envelope import open_envelope
 from bideval.audit.signing import certificate_der
 from bideval.audit.wire import tree_head_from_proto, tree_head_to_proto
 from bideval.domain.commands import Command
+from bideval.domain.errors import DomainError
 from bideval.v1 import (
     admin_service_pb2,
     admin_service_pb2_grpc,
@@ -29,10 +32,14 @@ from bideval.v1 import (
     evaluation_service_pb2_grpc,
     supervision_service_pb2,
     supervision_service_pb2_grpc,
+    sync_service_pb2,
+    sync_service_pb2_grpc,
 )
 from server.application import EvaluationApp
 from server.rpc import convert
-from server.rpc.auth import caller_of, certificate_of
+from server.rpc.auth import Authorizer, caller_of, certificate_of
+
+log = logging.getLogger(__name__)
 
 ResponseT = TypeVar("ResponseT", bound=Message)
 
@@ -61,7 +68,11 @@ def _run_command(
     return response_type(outcome=convert.outcome_to_proto(outcome))
 
 
-def _commands(table: dict[str, tuple[type[Message], Callable[[Any], Command]]]) -> dict[str, Any]:
+# RPC name -> (response type, request-to-command converter): the state-changing RPCs of one service.
+CommandTable = dict[str, tuple[type[Message], Callable[[Any], Command]]]
+
+
+def _commands(table: CommandTable) -> dict[str, Any]:
     """Build servicer methods from a table: RPC name -> (response type, request-to-command converter)."""
     methods: dict[str, Any] = {}
     for name, (response_type, to_command) in table.items():
@@ -163,33 +174,30 @@ class _EvaluationQueries(evaluation_service_pb2_grpc.EvaluationServiceServicer):
                 after = event.sequence
 
 
-EvaluationServicer = type(
-    "EvaluationServicer",
-    (_EvaluationQueries,),
-    _commands(
-        {
-            "CheckIn": (ev.CheckInResponse, convert.check_in),
-            "AcceptPledge": (ev.AcceptPledgeResponse, convert.accept_pledge),
-            "DeclareRecusal": (ev.DeclareRecusalResponse, convert.declare_recusal),
-            "CastLeaderVote": (ev.CastLeaderVoteResponse, convert.cast_leader_vote),
-            "RequestStart": (ev.RequestStartResponse, convert.request_start),
-            "RecordPreliminaryVerdict": (
-                ev.RecordPreliminaryVerdictResponse,
-                convert.record_preliminary_verdict,
-            ),
-            "SubmitPreliminary": (ev.SubmitPreliminaryResponse, convert.submit_preliminary),
-            "RequestClarification": (ev.RequestClarificationResponse, convert.request_clarification),
-            "RecordScore": (ev.RecordScoreResponse, convert.record_score),
-            "SubmitDetailed": (ev.SubmitDetailedResponse, convert.submit_detailed),
-            "RunSummary": (ev.RunSummaryResponse, convert.run_summary),
-            "ExplainDeviation": (ev.ExplainDeviationResponse, convert.explain_deviation),
-            "RequestCorrection": (ev.RequestCorrectionResponse, convert.request_correction),
-            "RequestRollback": (ev.RequestRollbackResponse, convert.request_rollback),
-            "FinalizeRanking": (ev.FinalizeRankingResponse, convert.finalize_ranking),
-            "SignReport": (ev.SignReportResponse, convert.sign_report),
-        }
+EVALUATION_COMMANDS: CommandTable = {
+    "CheckIn": (ev.CheckInResponse, convert.check_in),
+    "AcceptPledge": (ev.AcceptPledgeResponse, convert.accept_pledge),
+    "DeclareRecusal": (ev.DeclareRecusalResponse, convert.declare_recusal),
+    "CastLeaderVote": (ev.CastLeaderVoteResponse, convert.cast_leader_vote),
+    "RequestStart": (ev.RequestStartResponse, convert.request_start),
+    "RecordPreliminaryVerdict": (
+        ev.RecordPreliminaryVerdictResponse,
+        convert.record_preliminary_verdict,
     ),
-)
+    "SubmitPreliminary": (ev.SubmitPreliminaryResponse, convert.submit_preliminary),
+    "RequestClarification": (ev.RequestClarificationResponse, convert.request_clarification),
+    "RecordScore": (ev.RecordScoreResponse, convert.record_score),
+    "SubmitDetailed": (ev.SubmitDetailedResponse, convert.submit_detailed),
+    "RunSummary": (ev.RunSummaryResponse, convert.run_summary),
+    "ExplainDeviation": (ev.ExplainDeviationResponse, convert.explain_deviation),
+    "RequestCorrection": (ev.RequestCorrectionResponse, convert.request_correction),
+    "RequestRollback": (ev.RequestRollbackResponse, convert.request_rollback),
+    "FinalizeRanking": (ev.FinalizeRankingResponse, convert.finalize_ranking),
+    "SignReport": (ev.SignReportResponse, convert.sign_report),
+}
+
+
+EvaluationServicer = type("EvaluationServicer", (_EvaluationQueries,), _commands(EVALUATION_COMMANDS))
 
 
 class _SupervisionBase(supervision_service_pb2_grpc.SupervisionServiceServicer):
@@ -197,21 +205,18 @@ class _SupervisionBase(supervision_service_pb2_grpc.SupervisionServiceServicer):
         self.app = app
 
 
-SupervisionServicer = type(
-    "SupervisionServicer",
-    (_SupervisionBase,),
-    _commands(
-        {
-            "SetRecusal": (sv.SetRecusalResponse, convert.set_recusal),
-            "ReplaceMember": (sv.ReplaceMemberResponse, convert.replace_member),
-            "ApproveStart": (sv.ApproveStartResponse, convert.approve_start),
-            "ApproveClarification": (sv.ApproveClarificationResponse, convert.approve_clarification),
-            "ApproveRollback": (sv.ApproveRollbackResponse, convert.approve_rollback),
-            "PauseSession": (sv.PauseSessionResponse, convert.pause_session),
-            "ResumeSession": (sv.ResumeSessionResponse, convert.resume_session),
-        }
-    ),
-)
+SUPERVISION_COMMANDS: CommandTable = {
+    "SetRecusal": (sv.SetRecusalResponse, convert.set_recusal),
+    "ReplaceMember": (sv.ReplaceMemberResponse, convert.replace_member),
+    "ApproveStart": (sv.ApproveStartResponse, convert.approve_start),
+    "ApproveClarification": (sv.ApproveClarificationResponse, convert.approve_clarification),
+    "ApproveRollback": (sv.ApproveRollbackResponse, convert.approve_rollback),
+    "PauseSession": (sv.PauseSessionResponse, convert.pause_session),
+    "ResumeSession": (sv.ResumeSessionResponse, convert.resume_session),
+}
+
+
+SupervisionServicer = type("SupervisionServicer", (_SupervisionBase,), _commands(SUPERVISION_COMMANDS))
 
 
 class _AdminBase(admin_service_pb2_grpc.AdminServiceServicer):
@@ -232,18 +237,15 @@ class _AdminBase(admin_service_pb2_grpc.AdminServiceServicer):
         return admin_service_pb2.RevokeCredentialResponse(revoked_serial=str(serial))
 
 
-AdminServicer = type(
-    "AdminServicer",
-    (_AdminBase,),
-    _commands(
-        {
-            "RecordClarificationAnswer": (
-                admin_service_pb2.RecordClarificationAnswerResponse,
-                convert.record_clarification_answer,
-            ),
-        }
+ADMIN_COMMANDS: CommandTable = {
+    "RecordClarificationAnswer": (
+        admin_service_pb2.RecordClarificationAnswerResponse,
+        convert.record_clarification_answer,
     ),
-)
+}
+
+
+AdminServicer = type("AdminServicer", (_AdminBase,), _commands(ADMIN_COMMANDS))
 
 
 class AuditServicer(audit_service_pb2_grpc.AuditServiceServicer):
@@ -283,6 +285,96 @@ class AuditServicer(audit_service_pb2_grpc.AuditServiceServicer):
         return audit_service_pb2.CosignTreeHeadResponse(cosignatures=count)
 
 
+@dataclass(frozen=True, slots=True)
+class _Batchable:
+    """A state-changing RPC as SendChanges runs it: the same converter and answer as the unary servicer."""
+
+    request_type: type[Message]
+    response_type: type[Message]
+    to_command: Callable[[Any], Command]
+
+
+def _batchable(module: Any, service: str, table: CommandTable) -> dict[str, _Batchable]:
+    return {
+        f"/bideval.v1.{service}/{name}": _Batchable(getattr(module, f"{name}Request"), response, to_command)
+        for name, (response, to_command) in table.items()
+    }
+
+
+# Full method name -> how to run it: exactly the command tables above, so no query ever runs in a batch.
+BATCHABLE: dict[str, _Batchable] = {
+    **_batchable(ev, "EvaluationService", EVALUATION_COMMANDS),
+    **_batchable(sv, "SupervisionService", SUPERVISION_COMMANDS),
+    **_batchable(admin_service_pb2, "AdminService", ADMIN_COMMANDS),
+}
+# A backlog is drained 100 changes per call: few round trips, and an answer list far below the 4 MiB cap.
+MAX_BATCH_CHANGES = 100
+
+
+def _refused(code: grpc.StatusCode, message: str) -> sync_service_pb2.ChangeAnswer:
+    return sync_service_pb2.ChangeAnswer(
+        refusal=sync_service_pb2.ChangeRefusal(code=code.name, message=message)
+    )
+
+
+class SyncServicer(sync_service_pb2_grpc.SyncServiceServicer):
+    """SendChanges: each change in order through the unary path (policy, envelope, ``execute``), answered.
+
+    The interceptor has checked the outer call (version, revocation, the SendChanges rule); each change is
+    then authorized by its own method's rule with the same :class:`Authorizer`, and refusals and denials go
+    on the record exactly as for a unary call. An unexpected exception aborts the whole call (INTERNAL via
+    the interceptor): the client resends the batch, and operation ids make that safe.
+    """
+
+    def __init__(self, app: EvaluationApp) -> None:
+        self.app = app
+        self._authorizer = Authorizer(app)
+
+    def SendChanges(
+        self, request: sync_service_pb2.SendChangesRequest, context: grpc.ServicerContext
+    ) -> sync_service_pb2.SendChangesResponse:
+        if len(request.changes) > MAX_BATCH_CHANGES:
+            context.abort(
+                grpc.StatusCode.INVALID_ARGUMENT,
+                f"at most {MAX_BATCH_CHANGES} changes per call, got {len(request.changes)}",
+            )
+        caller = caller_of(context)
+        answers = [self._answer(change, context) for change in request.changes]
+        if any(answer.HasField("refusal") for answer in answers):
+            log.info("SendChanges from %s: %d changes, some refused", caller.person_id, len(answers))
+        return sync_service_pb2.SendChangesResponse(answers=answers)
+
+    def _answer(
+        self, change: sync_service_pb2.QueuedChange, context: grpc.ServicerContext
+    ) -> sync_service_pb2.ChangeAnswer:
+        caller = caller_of(context)
+        method = change.method
+        batchable = BATCHABLE.get(method)
+        if batchable is None:
+            message = f"{method or '(no method)'} is not a state-changing RPC: it cannot be sent in a batch"
+            self.app.record_denial(caller, method, grpc.StatusCode.INVALID_ARGUMENT.name, message)
+            return _refused(grpc.StatusCode.INVALID_ARGUMENT, message)
+        try:
+            inner = batchable.request_type.FromString(change.request)
+        except DecodeError:
+            name = batchable.request_type.DESCRIPTOR.full_name
+            return _refused(grpc.StatusCode.INVALID_ARGUMENT, f"the request is not a valid {name}")
+        denial = self._authorizer.authorize(method, inner, caller)
+        if denial is None:
+            try:
+                response = _run_command(
+                    self.app, inner, context, batchable.response_type, batchable.to_command
+                )
+            except DomainError as error:
+                denial = self._authorizer.refusal(method, caller, error)
+            else:
+                return sync_service_pb2.ChangeAnswer(response=response.SerializeToString(deterministic=True))
+        log.warning(
+            "refused %s in a batch from %s: %s %s", method, context.peer(), denial.code.name, denial.message
+        )
+        return _refused(denial.code, denial.message)
+
+
 class DiagnosticsServicer(diagnostics_service_pb2_grpc.DiagnosticsServiceServicer):
     def __init__(self, app: EvaluationApp) -> None:
         self.app = app
@@ -314,4 +406,5 @@ __all__ = [
     "DiagnosticsServicer",
     "EvaluationServicer",
     "SupervisionServicer",
+    "SyncServicer",
 ]

@@ -2,30 +2,94 @@
 
 from __future__ import annotations
 
+import dataclasses
+import math
 import random
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import grpc
 import pytest
 
+from app.services import sync
 from app.services.cache import OutboxStatus, SessionCache
 from app.services.committee import CommitteeDriver
-from app.services.connection import ApiClient, Sequencer, signer_from_pem
+from app.services.connection import ApiClient, Sequencer, full_method, signer_from_pem
 from app.services.sync import EventFollower, SyncEngine, SyncStatus
 from bideval.identity.pki import Role
 from bideval.v1 import evaluation_service_pb2
+from server.application import EvaluationApp
+from server.packages.manifest import LoadedPackage
+from server.rpc.server import create_server
+from server.storage.store import Store
 from tests.netfault import FaultyLink
-from tests.support import RunningServer
+from tests.support import Pki, RunningServer
 
 PIN = "246810"
 COMMITTEE = ("E01", "E02", "E03", "E04", "E05")
 EXPERT = "E01"
 DEVICE = "E01-pc1"
 VERDICT = "RecordPreliminaryVerdict"
+SEND_CHANGES = "/bideval.v1.SyncService/SendChanges"
+
+
+class CallCounter(grpc.ServerInterceptor):  # type: ignore[misc]
+    """Counts the calls the server receives, per method; a hidden method plays an older server."""
+
+    def __init__(self) -> None:
+        self.calls: Counter[str] = Counter()
+        self.hidden: set[str] = set()
+        self.lose_answers = 0  # this many SendChanges calls are carried out, then their answer is lost
+
+    def intercept_service(self, continuation: Callable[[Any], Any], details: grpc.HandlerCallDetails) -> Any:
+        self.calls[details.method] += 1
+        if details.method in self.hidden:
+            return None  # no handler: the client gets UNIMPLEMENTED, as from a server without the RPC
+        handler = continuation(details)
+        if details.method != SEND_CHANGES or handler is None or not self.lose_answers:
+            return handler
+        self.lose_answers -= 1
+
+        def lost(request: Any, context: grpc.ServicerContext) -> Any:
+            handler.unary_unary(request, context)  # the changes are stored ...
+            context.abort(grpc.StatusCode.UNAVAILABLE, "connection reset")  # ... the answer never arrives
+
+        return grpc.unary_unary_rpc_method_handler(
+            lost, handler.request_deserializer, handler.response_serializer
+        )
+
+
+@pytest.fixture
+def counter() -> CallCounter:
+    return CallCounter()
+
+
+@pytest.fixture
+def counted_server(
+    sqlite_store: Store, pki: Pki, demo_package: LoadedPackage, counter: CallCounter
+) -> Iterator[RunningServer]:
+    """The demo session served as by the ``server`` fixture, with every call counted."""
+    app = EvaluationApp(sqlite_store, pki.log_signer())
+    setup = demo_package.setups[0]
+    rules = dataclasses.replace(setup.method.rules, pledge_countdown_seconds=0)
+    setup = dataclasses.replace(setup, method=dataclasses.replace(setup.method, rules=rules))
+    app.import_sessions(
+        [(setup, {d.id: demo_package.files[(setup.session_id, d.id)] for d in setup.documents})]
+    )
+    grpc_server, port, _health = create_server(
+        app, "127.0.0.1:0", pki.tls(), max_workers=16, interceptors=[counter]
+    )
+    running = RunningServer(f"127.0.0.1:{port}", app, pki, setup.session_id)
+    try:
+        yield running
+    finally:
+        running.close_clients()
+        grpc_server.stop(grace=None).wait()
 
 
 def wait_until(condition: Callable[[], bool], timeout: float, what: str) -> None:
@@ -93,8 +157,9 @@ class Session:
 
 
 @pytest.fixture
-def session(server: RunningServer, tmp_path: Path) -> Iterator[Session]:
+def session(counted_server: RunningServer, tmp_path: Path) -> Iterator[Session]:
     """The demo session in the preliminary review, and a faulty link to its server."""
+    server = counted_server
     experts = {person: server.client(person) for person in COMMITTEE}
     driver = CommitteeDriver(server.session_id, experts, server.client("S01", Role.SUPERVISOR))
     driver.check_in()
@@ -121,7 +186,9 @@ def statuses(cache: SessionCache) -> list[OutboxStatus]:
     return [item.status for item in items if item is not None]
 
 
-def test_changes_recorded_offline_arrive_in_order_when_the_link_returns(session: Session) -> None:
+def test_changes_recorded_offline_arrive_in_order_when_the_link_returns(
+    session: Session, counter: CallCounter
+) -> None:
     cache = session.create_cache()
     engine = SyncEngine(cache, session.client(cache), session.server.session_id)
     seen: list[SyncStatus] = []
@@ -151,6 +218,9 @@ def test_changes_recorded_offline_arrive_in_order_when_the_link_returns(session:
         assert statuses(cache) == [OutboxStatus.ACKNOWLEDGED] * len(recorded)
         assert session.events() == [(bidder, item, passed) for (bidder, item), passed in recorded]
         assert session.server_position() == len(recorded)
+        # The backlog went as a batch (calls made while the link was down never reached the server).
+        assert counter.calls[SEND_CHANGES] >= 1
+        assert counter.calls[full_method(VERDICT)] == 0
     finally:
         engine.stop(10)
         engine.client.close()
@@ -216,7 +286,11 @@ def test_fifty_link_cuts_lose_and_duplicate_nothing(session: Session) -> None:
     cache.close()
 
 
-def test_a_client_killed_mid_sync_delivers_everything_exactly_once(session: Session) -> None:
+def test_a_client_killed_mid_sync_delivers_everything_exactly_once(
+    session: Session, monkeypatch: pytest.MonkeyPatch, counter: CallCounter
+) -> None:
+    # Small batches, so that the kill lands with part of the backlog answered and a batch in flight.
+    monkeypatch.setattr(sync, "BATCH_CHANGES", 3)
     cache = session.create_cache()
     engine = SyncEngine(cache, session.client(cache), session.server.session_id)
     recorded = [(cell, False) for cell in session.cells[:20]]
@@ -255,6 +329,7 @@ def test_a_client_killed_mid_sync_delivers_everything_exactly_once(session: Sess
     assert statuses(reopened) == [OutboxStatus.ACKNOWLEDGED] * len(everything)
     assert session.events() == [(bidder, item, passed) for (bidder, item), passed in everything]
     assert session.server_position() == len(everything)
+    assert counter.calls[SEND_CHANGES] >= 2  # before the kill and after the restart
     reopened.close()
 
 
@@ -323,4 +398,88 @@ def test_the_event_follower_resumes_after_cuts_without_gaps(session: Session) ->
         client.close()
     assert [event.sequence for event in cache.events()] == list(range(1, server_last() + 1))
     assert sum(event.kind == "PreliminaryVerdictRecorded" for event in cache.events()) == 6
+    cache.close()
+
+
+def test_a_backlog_of_500_goes_in_batches_in_order(session: Session, counter: CallCounter) -> None:
+    cache = session.create_cache()
+    engine = SyncEngine(cache, session.client(cache), session.server.session_id)
+    local: dict[tuple[str, str], bool] = {}
+    try:
+        for index in range(500):
+            cell = session.cells[index % len(session.cells)]
+            passed = not local.get(cell, True)
+            engine.record(VERDICT, **verdict(cell, passed, str(index)))
+            local[cell] = passed
+        counter.calls.clear()
+        result = engine.sync_once()
+    finally:
+        engine.client.close()
+    assert (result.acknowledged, result.refused, result.remaining, result.ok) == (500, 0, 0, True)
+    calls = counter.calls[SEND_CHANGES] + counter.calls[full_method(VERDICT)]
+    assert calls <= math.ceil(500 / sync.BATCH_CHANGES) + 1
+    assert statuses(cache) == [OutboxStatus.ACKNOWLEDGED] * 500
+    assert session.server_position() == 500
+    assert len(session.events()) == 500
+    assert session.sheet() == {cell: local[cell] for cell in session.sheet()}
+    cache.close()
+
+
+def test_a_server_without_batches_gets_one_change_per_call(session: Session, counter: CallCounter) -> None:
+    counter.hidden.add(SEND_CHANGES)
+    cache = session.create_cache()
+    engine = SyncEngine(cache, session.client(cache), session.server.session_id)
+    try:
+        for cell in session.cells[:5]:
+            engine.record(VERDICT, **verdict(cell, False))
+        counter.calls.clear()
+        result = engine.sync_once()
+    finally:
+        engine.client.close()
+    assert (result.acknowledged, result.remaining, result.ok) == (5, 0, True)
+    assert not engine.batching
+    assert counter.calls[SEND_CHANGES] == 1  # asked once, then never again
+    assert counter.calls[full_method(VERDICT)] == 5
+    assert session.events() == [(*cell, False) for cell in session.cells[:5]]
+    cache.close()
+
+
+def test_changes_the_server_missed_in_the_middle_of_a_batch_are_sent_again(session: Session) -> None:
+    cache = session.create_cache()
+    engine = SyncEngine(cache, session.client(cache), session.server.session_id)
+    try:
+        for cell in session.cells[:8]:
+            engine.record(VERDICT, **verdict(cell, False))
+        for sequence in (1, 2, 3):  # answered by a server since restored from an older backup
+            cache.mark_acknowledged(sequence, b"")
+        result = engine.sync_once()
+    finally:
+        engine.client.close()
+    assert result.ok
+    assert (result.acknowledged, result.remaining) == (5, 0)
+    assert session.events() == [(*cell, False) for cell in session.cells[:8]]
+    assert session.server_position() == 8
+    cache.close()
+
+
+def test_a_batch_whose_answer_is_lost_is_sent_again_and_stored_once(
+    session: Session, counter: CallCounter
+) -> None:
+    cache = session.create_cache()
+    engine = SyncEngine(cache, session.client(cache), session.server.session_id)
+    try:
+        for cell in session.cells[:10]:
+            engine.record(VERDICT, **verdict(cell, False))
+        counter.lose_answers = 1
+        lost = engine.sync_once()
+        assert lost.offline
+        assert (lost.acknowledged, lost.remaining) == (0, 10)
+        assert statuses(cache) == [OutboxStatus.SENT] * 10  # nothing in the batch is known
+        assert session.server_position() == 10  # yet the server has them all
+        again = engine.sync_once()
+    finally:
+        engine.client.close()
+    assert (again.acknowledged, again.remaining, again.ok) == (10, 0, True)
+    assert statuses(cache) == [OutboxStatus.ACKNOWLEDGED] * 10
+    assert session.events() == [(*cell, False) for cell in session.cells[:10]]  # once each
     cache.close()

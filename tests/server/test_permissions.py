@@ -13,6 +13,7 @@ from bideval.v1 import (
     diagnostics_service_pb2,
     evaluation_service_pb2,
     supervision_service_pb2,
+    sync_service_pb2,
 )
 from server.rpc.policy import POLICY
 from tests.support import RunningServer
@@ -23,6 +24,7 @@ SERVICE_MODULES = (
     admin_service_pb2,
     audit_service_pb2,
     diagnostics_service_pb2,
+    sync_service_pb2,
 )
 ALL_METHODS = sorted(
     (service.full_name, method.name, module)
@@ -65,6 +67,7 @@ def _call(
         "AdminService": client.admin,
         "AuditService": client.audit,
         "DiagnosticsService": client.diagnostics,
+        "SyncService": client.sync,
     }[service_name]
     try:
         answer = getattr(stub, method)(request, timeout=2)

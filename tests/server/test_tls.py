@@ -30,6 +30,7 @@ BIDEVAL_SERVICES = {
     "bideval.v1.AdminService",
     "bideval.v1.AuditService",
     "bideval.v1.DiagnosticsService",
+    "bideval.v1.SyncService",
 }
 
 
