@@ -37,6 +37,20 @@ class _Task(QRunnable):
 
 _in_flight: set[_Relay] = set()
 
+# Our own pool, not Qt's global one: that one has one thread per core (two on many room PCs), and the
+# background work here mostly waits on the network. A document download or a poll stuck on a cut link
+# until its deadline must not hold up the next poll, the outbox reads or the PIN unlock.
+BACKGROUND_THREADS = 16
+_pool: QThreadPool | None = None
+
+
+def background_pool() -> QThreadPool:
+    global _pool
+    if _pool is None:
+        _pool = QThreadPool()
+        _pool.setMaxThreadCount(BACKGROUND_THREADS)
+    return _pool
+
 
 def run_in_background(
     fn: Callable[[], Any],
@@ -56,4 +70,4 @@ def run_in_background(
 
     relay.sig_succeeded.connect(succeeded)
     relay.sig_failed.connect(failed)
-    QThreadPool.globalInstance().start(_Task(fn, relay))
+    background_pool().start(_Task(fn, relay))

@@ -24,10 +24,11 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QObject, QThreadPool, QTimer, Signal
+from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtWidgets import QApplication
 
 from app.models.score_grid import ScoreGridModel
+from app.operations import background_pool
 from app.services.connection import ApiClient, Endpoint, Sequencer, open_channel
 from app.services.session_start import OpenedSession, open_session
 from app.ui.login import LoginResult, LoginWindow
@@ -100,7 +101,7 @@ class Driver(QObject):
                 unsynced=labels[1],
                 message=labels[2],
                 phase=None if view is None else int(view.phase),
-                pool=QThreadPool.globalInstance().activeThreadCount(),
+                pool=background_pool().activeThreadCount(),
             )
         model = window.detailed_page.model
         # Announced once the grid is editable: it stays read-only until the saved sheet is restored.
