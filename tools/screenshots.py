@@ -338,8 +338,11 @@ def mark_preliminary(
 
 def score_in_grid(window: Any, driver: Any, record: Callable[..., None]) -> None:
     """E01's scores typed into the grid (its own editing path); what the grid does not take is recorded."""
+    page = window.detailed_page
+    # The grid stays read-only until the saved sheet is restored: typing earlier would go nowhere.
+    wait_until(lambda: page.model is not None and not page.model.read_only, "the score grid to open")
     view = window.view
-    model = window.detailed_page.model
+    model = page.model
     items = [c for c in view.method.criteria if c.stage == "detailed" and c.kind != "price"]
     for bidder_id in view.preliminary.valid_bidder_ids:
         for item in items:
