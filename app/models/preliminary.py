@@ -282,6 +282,14 @@ class PreliminaryModel(QAbstractTableModel):
         index = self.index(*key)
         self.dataChanged.emit(index, index)
 
+    def resend_refused(self) -> int:
+        """Record every refused verdict again (e.g. after the pause that refused it): each turns unsynced and
+        is announced once by ``sig_verdict_changed``. Returns how many were announced."""
+        keys = [key for key in self._refused if key in self._verdicts]
+        for key in keys:
+            self._accept(key, self._verdicts[key])
+        return len(keys)
+
     def load_verdicts(self, verdicts: Mapping[tuple[str, str], tuple[PassFailEntry, bool]]) -> None:
         """Restore saved verdicts: (bidder id, criterion id) → (verdict, synced); unknown cells skipped."""
         rows = {bidder_id: row for row, (bidder_id, _name) in enumerate(self._bidders)}

@@ -321,6 +321,7 @@ class PreliminaryPage(QWidget):
         in_phase = view.phase == common_pb2.PHASE_PRELIMINARY_REVIEW
         if in_phase and self._phase != view.phase and self.model is not None:
             self._loaded = self._loader is None  # back in this phase (a roll-back, a recusal): read again
+        resumed = self._view is not None and self._view.paused and not view.paused
         self._phase = view.phase
         self._view = view
         if self.model is None and in_phase:
@@ -331,6 +332,8 @@ class PreliminaryPage(QWidget):
         self._can_submit = in_phase and not self._submitted and not busy and not view.paused
         if self.model is not None:
             self.model.set_read_only(not (self._can_submit and self._loaded))
+            if resumed and self._can_submit and self._loaded:
+                self.model.resend_refused()  # refused while the session was paused: nothing is lost
         self._refresh_state()
         self.outcome.show_view(view)
 

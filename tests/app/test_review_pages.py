@@ -410,3 +410,16 @@ def test_the_model_never_announces_a_fail_without_a_reason_and_resends_a_refused
     assert model.complete()
     model.mark_synced("B02", "F2", PassFailEntry(True))
     assert model.cell_state("B02", "F2") is CellState.SYNCED
+
+    # Refused while paused: after the resume the page has the model send every refused verdict again, once.
+    model.mark_refused("B01", "F2", PassFailEntry(True), "评标已暂停")
+    model.mark_refused("B02", "F1", PassFailEntry(True), "评标已暂停")
+    count = len(announced)
+    assert model.resend_refused() == 2
+    assert sorted(announced[count:]) == [
+        ("B01", "F2", PassFailEntry(True)),
+        ("B02", "F1", PassFailEntry(True)),
+    ]
+    assert model.refused_count() == 0
+    assert model.cell_state("B01", "F2") is CellState.UNSYNCED
+    assert model.resend_refused() == 0
