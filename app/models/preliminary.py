@@ -97,7 +97,8 @@ class PreliminaryModel(QAbstractTableModel):
         bidder_id, name = self._bidders[section]
         credit = self.credit_text(bidder_id)
         if role == Qt.ItemDataRole.DisplayRole:
-            return f"{name} [{credit}]" if credit else name
+            label = f"{bidder_id} {name}"  # the id as in the document list and the opening record
+            return f"{label} [{credit}]" if credit else label
         if role == Qt.ItemDataRole.ToolTipRole:
             return f"{bidder_id} {name}" + (f"\n{self.tr('信用状况')}: {credit}" if credit else "")
         return None

@@ -158,7 +158,7 @@ class ScoreGridModel(QAbstractTableModel):
             return None
         bidder_id, name = self._bidders[section]
         if role == Qt.ItemDataRole.DisplayRole:
-            return name
+            return f"{bidder_id} {name}"  # the id as in the document list and the opening record
         if role == Qt.ItemDataRole.ToolTipRole:
             return f"{bidder_id} {name}"
         return None

@@ -75,7 +75,7 @@ def test_columns_are_entered_items_and_a_total(model: ScoreGridModel) -> None:
     header = model.headerData(0, Qt.Orientation.Horizontal)
     assert header == "施工方案与技术措施 (0–8, 步长 0.5)"
     assert model.headerData(model.total_column, Qt.Orientation.Horizontal) == "合计"
-    assert model.headerData(0, Qt.Orientation.Vertical) == "江西赣禹路桥建设有限公司"
+    assert model.headerData(0, Qt.Orientation.Vertical) == "B01 江西赣禹路桥建设有限公司"
     assert not model.flags(model.index(0, model.total_column)) & Qt.ItemFlag.ItemIsEditable
     assert model.flags(model.index(0, 0)) & Qt.ItemFlag.ItemIsEditable
 
