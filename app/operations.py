@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import shiboken6
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
 
 
@@ -62,12 +63,21 @@ def run_in_background(
 
     def succeeded(result: Any) -> None:
         _in_flight.discard(relay)
-        on_success(result)
+        if _receiver_alive(on_success):
+            on_success(result)
 
     def failed(error: BaseException) -> None:
         _in_flight.discard(relay)
-        on_failure(error)
+        if _receiver_alive(on_failure):
+            on_failure(error)
 
     relay.sig_succeeded.connect(succeeded)
     relay.sig_failed.connect(failed)
     background_pool().start(_Task(fn, relay))
+
+
+def _receiver_alive(callback: Callable[..., None]) -> bool:
+    """False when ``callback`` is a method of a Qt object deleted meanwhile (its window was closed and
+    deleted while the call was in flight): the answer is dropped instead of touching a dead widget."""
+    owner = getattr(callback, "__self__", None)
+    return not isinstance(owner, QObject) or shiboken6.isValid(owner)

@@ -272,6 +272,11 @@ class PreliminaryPage(QWidget):
         self._layout.insertWidget(self._grid_at, self.grid, 1)
         return self.model
 
+    @property
+    def loading(self) -> bool:
+        """True while the saved sheet is being read in the background."""
+        return self._loading
+
     def _restore(self, expert_id: str) -> None:
         loader = self._loader
         if loader is None or self._loading:

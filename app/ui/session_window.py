@@ -614,6 +614,11 @@ class DetailedPage(QWidget):
         self._layout.insertWidget(self._grid_at, self.sheet, 1)
         return self.model
 
+    @property
+    def loading(self) -> bool:
+        """True while the saved sheet is being read in the background."""
+        return self._loading
+
     def _restore(self, expert_id: str) -> None:
         loader = self._loader
         if loader is None or self._loading:
@@ -1210,9 +1215,10 @@ class SessionWindow(QMainWindow):
 
     @property
     def busy(self) -> bool:
-        """True while a background fetch or outbox read is in flight."""
+        """True while any background work of this window is in flight."""
         busy = self.poller.busy or self.recorder.busy or self.summary_source.busy
-        return busy or self.cache_retirement.busy
+        restoring = self.detailed_page.loading or self.preliminary_page.loading
+        return busy or restoring or self.cache_retirement.busy
 
 
 def open_session_window(login: QWidget, result: LoginResult) -> SessionWindow | SupervisorWindow | None:

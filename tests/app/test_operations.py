@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 
+import shiboken6
 from PySide6.QtCore import QThread
 from pytestqt.qtbot import QtBot
 
@@ -41,3 +42,16 @@ def test_calls_stuck_on_the_network_do_not_hold_up_the_next_one(qtbot: QtBot) ->
     finally:
         release.set()
     qtbot.waitUntil(lambda: finished.count("stuck") == stuck, timeout=5_000)
+
+
+def test_an_answer_for_a_deleted_widget_is_dropped(qtbot: QtBot) -> None:
+    from PySide6.QtWidgets import QLabel
+
+    release = threading.Event()
+    label = QLabel()
+    run_in_background(lambda: release.wait(10) and "late", label.setText, print)
+    label.deleteLater()
+    qtbot.waitUntil(lambda: not shiboken6.isValid(label), timeout=5_000)
+    release.set()
+    # Delivered into a deleted QLabel this would raise "Internal C++ object already deleted" in the loop.
+    qtbot.wait(200)
