@@ -20,6 +20,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, cast
 
 import grpc
+import shiboken6
 from google.protobuf.message import Message
 from PySide6 import QtCore
 from PySide6.QtCore import QCoreApplication, QObject, Qt, QTimer, Signal
@@ -1215,7 +1216,10 @@ class SessionWindow(QMainWindow):
 
     @property
     def busy(self) -> bool:
-        """True while any background work of this window is in flight."""
+        """True while any background work of this window is in flight (a deleted window has none left:
+        run_in_background drops answers for it)."""
+        if not shiboken6.isValid(self):
+            return False
         busy = self.poller.busy or self.recorder.busy or self.summary_source.busy
         restoring = self.detailed_page.loading or self.preliminary_page.loading
         return busy or restoring or self.cache_retirement.busy

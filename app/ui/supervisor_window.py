@@ -24,6 +24,7 @@ from datetime import UTC
 from typing import Any, cast
 
 import grpc
+import shiboken6
 from google.protobuf.json_format import MessageToDict
 from PySide6 import QtCore
 from PySide6.QtCore import QCoreApplication, Qt, QTimer, Signal
@@ -882,7 +883,10 @@ class SupervisorWindow(QMainWindow):
 
     @property
     def busy(self) -> bool:
-        """True while any background work of this window is in flight."""
+        """True while any background work of this window is in flight (a deleted window has none left:
+        run_in_background drops answers for it)."""
+        if not shiboken6.isValid(self):
+            return False
         busy = self.poller.busy or self._fetching_events or self._witnessing or self.recorder.busy
         busy = busy or self.summary_source.busy
         return busy or self.cache_retirement.busy
