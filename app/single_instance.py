@@ -13,9 +13,8 @@ from pathlib import Path
 from PySide6.QtCore import QLockFile
 
 DATA_DIR_ENV = "BIDEVAL_CLIENT_DATA"
-"""The same variable as ``app.services.session_start.DATA_DIR_ENV`` (a test keeps them equal): spelled out
-here because the lock is taken before the login window paints, and session_start brings the whole session
-machinery (gRPC, SQLCipher) with it."""
+"""Overrides the per-user data folder (tests, kiosk installs). Defined here, in a module light enough for
+the lock taken before the login window paints; the session caches (session_start) live under it too."""
 
 LOCK_NAME = "bideval-client.lock"
 

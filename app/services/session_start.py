@@ -5,27 +5,23 @@ Runs on a worker thread (the cache's key derivation from the PIN is deliberately
 
 from __future__ import annotations
 
-import os
 import re
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
-from platformdirs import user_data_dir
-
 from app.services.cache import CacheConflict, SessionCache
 from app.services.connection import ApiClient, Sequencer
 from app.services.sync import SyncEngine
 from app.services.witness import LogWitness
+from app.single_instance import data_root
 from bideval.audit.signing import SoftwareSigner
 from bideval.identity.credential import UnlockedCredential
 from bideval.identity.pki import Role, cert_from_pem
 
-DATA_DIR_ENV = "BIDEVAL_CLIENT_DATA"  # overrides the per-user data folder (tests, kiosk installs)
-
 
 def cache_directory() -> Path:
-    return Path(os.environ.get(DATA_DIR_ENV) or user_data_dir("bideval", appauthor=False)) / "sessions"
+    return data_root() / "sessions"
 
 
 _SAFE_PERSON_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")

@@ -21,6 +21,7 @@ from bideval.audit.signing import certificate_der
 from bideval.audit.wire import tree_head_from_proto, tree_head_to_proto
 from bideval.domain.commands import Command
 from bideval.domain.errors import DomainError
+from bideval.identity.pki import Identity
 from bideval.v1 import (
     admin_service_pb2,
     admin_service_pb2_grpc,
@@ -339,15 +340,14 @@ class SyncServicer(sync_service_pb2_grpc.SyncServiceServicer):
                 f"at most {MAX_BATCH_CHANGES} changes per call, got {len(request.changes)}",
             )
         caller = caller_of(context)
-        answers = [self._answer(change, context) for change in request.changes]
+        answers = [self._answer(change, caller, context) for change in request.changes]
         if any(answer.HasField("refusal") for answer in answers):
             log.info("SendChanges from %s: %d changes, some refused", caller.person_id, len(answers))
         return sync_service_pb2.SendChangesResponse(answers=answers)
 
     def _answer(
-        self, change: sync_service_pb2.QueuedChange, context: grpc.ServicerContext
+        self, change: sync_service_pb2.QueuedChange, caller: Identity, context: grpc.ServicerContext
     ) -> sync_service_pb2.ChangeAnswer:
-        caller = caller_of(context)
         method = change.method
         batchable = BATCHABLE.get(method)
         if batchable is None:

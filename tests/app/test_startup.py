@@ -158,10 +158,3 @@ def test_a_window_that_is_never_painted_still_runs_its_checks(qtbot: QtBot, tmp_
     with qtbot.waitSignal(window.sig_ready, timeout=WAIT):
         pass  # not shown: the fallback timer starts the checks
     assert window.login_button.isEnabled()
-
-
-def test_the_lock_and_the_caches_use_the_same_data_folder_variable() -> None:
-    from app.services.session_start import DATA_DIR_ENV
-    from app.single_instance import DATA_DIR_ENV as LOCK_DATA_DIR_ENV
-
-    assert LOCK_DATA_DIR_ENV == DATA_DIR_ENV
