@@ -152,6 +152,16 @@ def _batch(items: list[OutboxItem]) -> list[OutboxItem]:
     return items[:BATCH_CHANGES]
 
 
+def _needs_recovery(answer: _Answered) -> bool:
+    """The server says changes are missing before this one, or the signature chain does not follow on:
+    not an answer to store but a state to repair (:meth:`SyncEngine._settle`)."""
+    return (
+        answer.response is None
+        and answer.code == grpc.StatusCode.FAILED_PRECONDITION.name
+        and bool(_OUT_OF_ORDER.search(answer.message) or _CHAIN_BROKEN in answer.message)
+    )
+
+
 class SyncEngine:
     """Queues signed changes in the cache and sends them in order (thread-safe; see the module docstring)."""
 
@@ -259,7 +269,7 @@ class SyncEngine:
 
     def _settle(self, item: OutboxItem, answer: _Answered, depth: int) -> _Answered:
         """Store the server's answer to one change, recovering first when it says changes are missing."""
-        if answer.response is None and answer.code == grpc.StatusCode.FAILED_PRECONDITION.name:
+        if _needs_recovery(answer):
             expected = _OUT_OF_ORDER.search(answer.message)
             if expected is not None:
                 missing_from = int(expected.group(1))
@@ -343,11 +353,7 @@ class SyncEngine:
         try:
             for item, change_answer in zip(items, answers, strict=False):
                 answer = self._answer_of(item, change_answer)
-                if (
-                    answer.response is not None
-                    or answer.code != grpc.StatusCode.FAILED_PRECONDITION.name
-                    or not (_OUT_OF_ORDER.search(answer.message) or _CHAIN_BROKEN in answer.message)
-                ):
+                if not _needs_recovery(answer):
                     plain.append((item.client_sequence, answer.response, answer.code, answer.message))
                     continue
                 self._store_plain(plain, counts)
