@@ -57,6 +57,7 @@ from app.models.summary import (
     signing_lines,
 )
 from app.operations import run_in_background
+from app.services.connection import ApiClient
 from app.ui.fetching import CoalescedFetch, Run
 from bideval.v1 import common_pb2, evaluation_service_pb2, session_pb2
 
@@ -203,6 +204,19 @@ def totals_rows(summary: session_pb2.GroupSummary, names: dict[str, str]) -> lis
         [f"{t.bidder_id} {names.get(t.bidder_id, '')}".strip(), t.price_score or "—", t.total or "—"]
         for t in summary.totals
     ]
+
+
+def summary_fetch(client: ApiClient, session_id: str) -> Callable[[], session_pb2.GroupSummary]:
+    """GetSummary for a :class:`SummarySource` (run by it through run_in_background, never on the GUI
+    thread); the expert's window and the supervisor's console both feed their source with it."""
+
+    def fetch() -> session_pb2.GroupSummary:
+        response: evaluation_service_pb2.GetSummaryResponse = client.evaluation.GetSummary(
+            evaluation_service_pb2.GetSummaryRequest(session_id=session_id), timeout=client.timeout
+        )
+        return response.summary
+
+    return fetch
 
 
 class SummarySource(QObject):

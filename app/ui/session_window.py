@@ -54,7 +54,14 @@ from app.ui.actions import ActionRecorder, Answer, AnswerCallback, refusal_text
 from app.ui.documents_pane import DocumentsPane
 from app.ui.fetching import CoalescedFetch
 from app.ui.login import LoginResult, role_text, window_title
-from app.ui.result_pages import EndedPage, ReportPage, SummaryPage, SummarySource, shows_summary
+from app.ui.result_pages import (
+    EndedPage,
+    ReportPage,
+    SummaryPage,
+    SummarySource,
+    shows_summary,
+    summary_fetch,
+)
 from app.ui.review_pages import (
     PreliminaryPage,
     Record,
@@ -898,7 +905,7 @@ class SessionWindow(QMainWindow):
             self._record, verdict_loader(client, engine.cache, session_id)
         )
         self.detailed_page = DetailedPage(self._record, score_loader(client, engine.cache, session_id))
-        self.summary_source = SummarySource(self._fetch_summary, self)
+        self.summary_source = SummarySource(summary_fetch(client, session_id), self)
         self.summary_page = SummaryPage(self._record, self.summary_source, self.recorder.in_flight)
         self.report_page = ReportPage(self._record, self.summary_source, self.recorder.in_flight)
         self.ended_page = EndedPage(self.summary_source)
@@ -989,13 +996,6 @@ class SessionWindow(QMainWindow):
         """Fetch the SessionView in the background and apply it (coalesced while one is in flight)."""
         if not self._closed:
             self.poller.fetch()
-
-    def _fetch_summary(self) -> session_pb2.GroupSummary:
-        """GetSummary (run by the SummarySource through run_in_background, never on the GUI thread)."""
-        response: evaluation_service_pb2.GetSummaryResponse = self.client.evaluation.GetSummary(
-            evaluation_service_pb2.GetSummaryRequest(session_id=self.session_id), timeout=self.client.timeout
-        )
-        return response.summary
 
     def _view_fetched(self, _number: int, view: session_pb2.SessionView) -> None:
         if not self._closed:

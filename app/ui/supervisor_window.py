@@ -58,7 +58,7 @@ from app.services.sync import SyncEngine, SyncStatus
 from app.services.witness import AuditLogError
 from app.ui.actions import ActionRecorder, Answer, refusal_text
 from app.ui.login import LoginResult, phase_text, role_text, window_title
-from app.ui.result_pages import ResultsOverview, SummarySource
+from app.ui.result_pages import ResultsOverview, SummarySource, summary_fetch
 from app.ui.session_end import CacheRetirement
 from app.ui.session_window import (
     PauseBanner,
@@ -315,7 +315,7 @@ class SupervisorWindow(QMainWindow):
         self.progress_table.horizontalHeader().setStretchLastSection(True)
         self.feed_list = QListWidget()
         self.result_notes = ResultNotes()
-        self.summary_source = SummarySource(self._fetch_summary, self)
+        self.summary_source = SummarySource(summary_fetch(client, session_id), self)
         self.results_page = ResultsOverview(self.summary_source)
         self.witness_label = QLabel()
         self.witness_label.setWordWrap(True)
@@ -494,13 +494,6 @@ class SupervisorWindow(QMainWindow):
         """Fetch the SessionView in the background and apply it (coalesced while one is in flight)."""
         if not self._closed:
             self.poller.fetch()
-
-    def _fetch_summary(self) -> session_pb2.GroupSummary:
-        """GetSummary (run by the SummarySource through run_in_background, never on the GUI thread)."""
-        response: evaluation_service_pb2.GetSummaryResponse = self.client.evaluation.GetSummary(
-            evaluation_service_pb2.GetSummaryRequest(session_id=self.session_id), timeout=self.client.timeout
-        )
-        return response.summary
 
     def _view_fetched(self, number: int, view: session_pb2.SessionView) -> None:
         if self._closed:
